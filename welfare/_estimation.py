@@ -1,0 +1,162 @@
+"""Shared plumbing of the estimators: data unpacking, variance choice, formula variables."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from welfare._options import check_option
+from welfare.data.design import SurveyDesign
+from welfare.data.readers import SurveyData
+from welfare.data.sample import EstimationSample, build_sample, require_columns
+from welfare.errors import DesignError, UnknownOptionError, VarianceError
+
+VCOV_TYPES = ("iid", "HC1", "CRV1", "design")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Unpacked estimator input."""
+
+    frame: pd.DataFrame
+    design: SurveyDesign
+    label: str
+    synthetic: bool
+
+
+def unpack(data, design: SurveyDesign | None) -> Inputs:
+    """Accept a DataFrame or a :class:`SurveyData`; return frame, design and label."""
+    if isinstance(data, SurveyData):
+        if design is not None and design != data.design:
+            raise DesignError(
+                "design given twice: the SurveyData carries "
+                f"({data.design.describe()}) and design= gives ({design.describe()}); pass one"
+            )
+        return Inputs(data.data, data.design, data.label, data.synthetic)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"data: expected a pandas DataFrame or welfare SurveyData, found {type(data).__name__}"
+        )
+    if design is not None and not isinstance(design, SurveyDesign):
+        raise TypeError(f"design: expected a SurveyDesign, found {type(design).__name__}")
+    label = str(data.attrs.get("welfare_label", ""))
+    synthetic = bool(data.attrs.get("welfare_synthetic", False))
+    return Inputs(data, design or SurveyDesign(), label, synthetic)
+
+
+@dataclass(frozen=True)
+class VcovChoice:
+    """Resolved variance type and the columns it uses."""
+
+    kind: str
+    cluster: str | None
+    strata: str | None
+
+
+def resolve_vcov(vcov: str | None, design: SurveyDesign, cluster: str | None) -> VcovChoice:
+    """Choose the variance from the option and the design (DESIGN.md, Conventions).
+
+    ``None`` (auto): strata -> ``"design"``; PSU/cluster -> ``"CRV1"``; pweights -> ``"HC1"``;
+    otherwise ``"iid"``.
+
+    Raises
+    ------
+    UnknownOptionError
+        ``vcov`` not one of ``"iid", "HC1", "CRV1", "design"``.
+    VarianceError
+        ``"iid"`` with pweights (fault kind K02); ``"CRV1"``/``"design"`` without clusters.
+    DesignError
+        A ``cluster`` that contradicts the design's PSU.
+    """
+    if vcov is not None:
+        check_option("vcov", vcov, VCOV_TYPES)
+    if cluster is not None and not isinstance(cluster, str):
+        raise UnknownOptionError(f"cluster: expected a column name (str), found {cluster!r}")
+    if cluster is not None and design.psu is not None and cluster != design.psu:
+        raise DesignError(
+            f"cluster={cluster!r} contradicts the design's PSU {design.psu!r}; "
+            "clusters follow the design, pass one of them"
+        )
+    clus = cluster or design.psu
+    if vcov is None:
+        if design.strata is not None:
+            vcov = "design"
+        elif clus is not None:
+            vcov = "CRV1"
+        elif design.weights is not None and design.weight_type == "pweight":
+            vcov = "HC1"
+        else:
+            vcov = "iid"
+    if vcov == "iid" and design.weights is not None and design.weight_type == "pweight":
+        raise VarianceError(
+            "vcov='iid' with pweights: expected a sandwich variance ('HC1', 'CRV1' or 'design') "
+            "because sampling weights make the model-based variance wrong; found vcov='iid'"
+        )
+    if vcov in ("CRV1", "design") and clus is None:
+        raise VarianceError(
+            f"vcov={vcov!r}: expected clusters (design PSU or cluster=<column>), found none"
+        )
+    strata = design.strata if vcov == "design" else None
+    return VcovChoice(vcov, clus if vcov in ("CRV1", "design") else None, strata)
+
+
+def design_roles(design: SurveyDesign, cluster: str | None) -> list[tuple[str, list[str]]]:
+    """Sample roles of the design columns; always included so the sample never depends on vcov."""
+    roles = []
+    if design.weights:
+        roles.append(("weight", [design.weights]))
+    clus = cluster or design.psu
+    if clus:
+        roles.append(("cluster/PSU", [clus]))
+    if design.strata:
+        roles.append(("stratum", [design.strata]))
+    return roles
+
+
+def formula_variables(formula: str) -> tuple[list[str], list[str]]:
+    """Left- and right-hand variables of a formula, in order of appearance.
+
+    Raises
+    ------
+    UnknownOptionError
+        A formula without ``~`` or with ``|`` (fixed effects go in ``fixed_effects=``).
+    """
+    import formulaic
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise UnknownOptionError(f"formula: expected 'y ~ x1 + x2', found {formula!r}")
+    if "|" in formula:
+        raise UnknownOptionError(
+            f"formula {formula!r}: pass fixed effects in fixed_effects=[...], not after '|'"
+        )
+    f = formulaic.Formula(formula)
+
+    def order(names):
+        pos = {n: (m.start() if (m := re.search(rf"\b{re.escape(n)}\b", formula)) else 10**6) for n in names}
+        return sorted(names, key=lambda n: (pos[n], n))
+
+    return order(f.lhs.required_variables), order(f.rhs.required_variables)
+
+
+def weights_array(frame: pd.DataFrame, design: SurveyDesign, sample: EstimationSample) -> np.ndarray:
+    """Weights on the estimation sample (ones if unweighted)."""
+    if design.weights is None:
+        return np.ones(sample.n_obs)
+    return frame.loc[sample.mask, design.weights].to_numpy(dtype=float)
+
+
+def prepare(
+    frame: pd.DataFrame,
+    design: SurveyDesign,
+    roles: list[tuple[str, list[str]]],
+    cluster: str | None,
+) -> EstimationSample:
+    """Check design columns and build the estimation sample for ``roles`` + design columns."""
+    require_columns(frame, [c for _, cols in roles for c in cols])
+    if cluster is not None:
+        require_columns(frame, [cluster], role="cluster")
+    design.check(frame)
+    return build_sample(frame, roles + design_roles(design, cluster))

@@ -1,0 +1,56 @@
+"""Validation of options and keyword arguments in one place (fault kind K04)."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from welfare.errors import UnknownOptionError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def strict_keywords(func: F) -> F:
+    """Make a misspelled keyword argument raise :class:`UnknownOptionError`.
+
+    Python already refuses unknown keywords with a ``TypeError``; this decorator adds the list of
+    allowed names and the closest match, so ``cluster_var=`` for ``cluster=`` can not pass
+    unnoticed and the user sees what to type instead.
+    """
+    sig = inspect.signature(func)
+    allowed = [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        unknown = [k for k in kwargs if k not in allowed]
+        if unknown:
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(k, allowed, n=1)
+                hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise UnknownOptionError(
+                f"{func.__name__}() got unknown keyword argument(s) {', '.join(hints)}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``allowed``; otherwise raise :class:`UnknownOptionError`."""
+    allowed = list(allowed)
+    if value not in allowed:
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownOptionError(
+            f"{name}={value!r} is not allowed{hint}; expected one of {allowed}"
+        )
+    return value

@@ -1,0 +1,399 @@
+"""Binary-response models of participation: probit, logit (maximum likelihood) and the LPM.
+
+Probit and logit maximise the (pseudo-)log-likelihood
+
+    l(b) = sum_i w_i [ y_i log F(x_i'b) + (1 - y_i) log(1 - F(x_i'b)) ],
+
+with F the standard normal (probit) or logistic (logit) CDF. Point estimates come from
+statsmodels' GLM (IRLS); the scores and the observed Hessian are computed here in closed form,
+so every variance of :mod:`welfare.inference.vcov` (model-based inverse Hessian, HC1, CRV1,
+stratified design) uses the same ingredients. As in Stata, ML estimators report z statistics;
+the robust/cluster small-sample factors are n/(n-1) and G/(G-1) (Stata ``probit, vce()``).
+
+References
+----------
+Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.,
+ch. 15. MIT Press.
+Manski, C. F. & Lerman, S. R. (1977). The estimation of choice probabilities from choice based
+samples. *Econometrica* 45(8), 1977-1988. doi:10.2307/1914121 (why weights matter when
+participants are over-sampled).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from welfare._estimation import formula_variables, prepare, resolve_vcov, unpack, weights_array
+from welfare._options import strict_keywords
+from welfare.data.design import SurveyDesign
+from welfare.data.validate import check_binary
+from welfare.errors import ConvergenceError, PerfectPredictionError
+from welfare.inference.linear import fit_ols
+from welfare.inference.results import Results
+from welfare.inference.vcov import VcovSpec, meat, sandwich
+
+__all__ = ["probit", "logit", "lpm", "BinaryChoiceResults"]
+
+
+# ---------------------------------------------------------------- links
+class _Link:
+    name = ""
+
+    def cdf(self, z):
+        raise NotImplementedError
+
+    def pdf(self, z):
+        raise NotImplementedError
+
+    def dpdf(self, z):
+        raise NotImplementedError
+
+    def loglik(self, y, z, w):
+        raise NotImplementedError
+
+    def score_factor(self, y, z):
+        raise NotImplementedError
+
+    def hessian_weight(self, y, z):
+        raise NotImplementedError
+
+
+class _Probit(_Link):
+    name = "probit"
+
+    def cdf(self, z):
+        return special.ndtr(z)
+
+    def pdf(self, z):
+        return stats.norm.pdf(z)
+
+    def dpdf(self, z):
+        return -z * stats.norm.pdf(z)
+
+    def loglik(self, y, z, w):
+        q = 2 * y - 1
+        return float(np.sum(w * special.log_ndtr(q * z)))
+
+    def score_factor(self, y, z):
+        q = 2 * y - 1
+        # lambda_i = q phi(qz) / Phi(qz), computed on the log scale for stability
+        return q * np.exp(stats.norm.logpdf(z) - special.log_ndtr(q * z))
+
+    def hessian_weight(self, y, z):
+        lam = self.score_factor(y, z)
+        return lam * (lam + z)  # -d2 l_i / d(z)^2
+
+
+class _Logit(_Link):
+    name = "logit"
+
+    def cdf(self, z):
+        return special.expit(z)
+
+    def pdf(self, z):
+        p = special.expit(z)
+        return p * (1 - p)
+
+    def dpdf(self, z):
+        p = special.expit(z)
+        return p * (1 - p) * (1 - 2 * p)
+
+    def loglik(self, y, z, w):
+        return float(np.sum(w * (y * special.log_expit(z) + (1 - y) * special.log_expit(-z))))
+
+    def score_factor(self, y, z):
+        return y - special.expit(z)
+
+    def hessian_weight(self, y, z):
+        p = special.expit(z)
+        return p * (1 - p)
+
+
+_LINKS = {"probit": _Probit(), "logit": _Logit()}
+
+
+class BinaryChoiceResults(Results):
+    """Results of :func:`probit`/:func:`logit`, with :meth:`ame` for average marginal effects."""
+
+    __slots__ = ("_ctx",)
+
+    def ame(self, variables: list[str] | None = None, *, binary: str = "discrete") -> Results:
+        """Average marginal effects with delta-method standard errors.
+
+        See :func:`welfare.participation.margins.average_marginal_effects`.
+        """
+        from welfare.participation.margins import average_marginal_effects
+
+        return average_marginal_effects(self, variables=variables, binary=binary)
+
+
+def _check_separation(X: pd.DataFrame, y: np.ndarray) -> None:
+    """Raise PerfectPredictionError if a 0/1 column predicts y perfectly on one of its values."""
+    for col in X.columns:
+        v = X[col].to_numpy(dtype=float)
+        uniq = np.unique(v)
+        if len(uniq) != 2 or not set(uniq) <= {0.0, 1.0}:
+            continue
+        for val in (0.0, 1.0):
+            yy = y[v == val]
+            if len(yy) and (yy.min() == yy.max()):
+                raise PerfectPredictionError(
+                    f"regressor {col!r} == {val:g} predicts the outcome perfectly "
+                    f"(all {len(yy)} such rows have outcome {yy[0]:g}); expected both outcomes "
+                    "in every category. Drop or merge that category, or drop those rows "
+                    "explicitly: their coefficient is not identified (estimate would be infinite)"
+                )
+
+
+def _binary_model(
+    link_name: str,
+    formula: str,
+    data,
+    design: SurveyDesign | None,
+    cluster: str | None,
+    vcov: str | None,
+    maxiter: int,
+    tol: float,
+) -> BinaryChoiceResults:
+    import formulaic
+    import statsmodels.api as sm
+
+    link = _LINKS[link_name]
+    inp = unpack(data, design)
+    choice = resolve_vcov(vcov, inp.design, cluster)
+    lhs, rhs = formula_variables(formula)
+    sample = prepare(inp.frame, inp.design, [("outcome", lhs), ("regressor", rhs)], cluster)
+    sub = inp.frame.loc[sample.mask].reset_index(drop=True)
+    check_binary(sub, lhs[0], role="outcome")
+    mm = formulaic.model_matrix(formula, sub, na_action="raise")
+    Xdf = mm.rhs
+    y = np.asarray(mm.lhs, dtype=float).reshape(-1)
+    X = np.asarray(Xdf, dtype=float)
+    terms = list(Xdf.columns)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise PerfectPredictionError(
+            f"design matrix has rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns "
+            f"({terms}): expected linearly independent regressors"
+        )
+    _check_separation(Xdf, y)
+    w = weights_array(inp.frame, inp.design, sample)
+    fw = inp.design.weight_type == "fweight" and inp.design.weights is not None
+    family = sm.families.Binomial(
+        link=sm.families.links.Probit() if link_name == "probit" else sm.families.links.Logit()
+    )
+    glm_kw = {"freq_weights": w} if fw else {"var_weights": w}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            glm = sm.GLM(y, X, family=family, **glm_kw).fit(maxiter=maxiter, tol=tol)
+        except Exception as e:  # statsmodels raises on perfect separation
+            raise PerfectPredictionError(f"{link_name}: the fit failed ({e}); check for separation") from e
+    b = np.asarray(glm.params, dtype=float)
+    z = X @ b
+    g_i = link.score_factor(y, z)
+    grad = X.T @ (w * g_i)
+    H = (X * (w * link.hessian_weight(y, z))[:, None]).T @ X  # negative Hessian
+    if not np.all(np.isfinite(b)) or not np.all(np.isfinite(H)):
+        raise ConvergenceError(f"{link_name}: non-finite estimates after {maxiter} iterations")
+    p = link.cdf(z)
+    if np.mean((p < 1e-8) | (p > 1 - 1e-8)) > 0 or np.max(np.abs(z)) > 12:
+        raise PerfectPredictionError(
+            f"{link_name}: fitted probabilities of exactly 0 or 1 for "
+            f"{int(np.sum((p < 1e-8) | (p > 1 - 1e-8)))} observation(s): the regressors separate "
+            "the outcome (complete or quasi-complete separation); expected interior probabilities"
+        )
+    bread = np.linalg.inv(H)
+    scale = np.max(np.abs(grad)) / max(1.0, float(np.sum(w)))
+    if scale > 1e-6:
+        raise ConvergenceError(
+            f"{link_name}: score not zero at the estimate (max |score|/n = {scale:.2e}); "
+            f"expected convergence within maxiter={maxiter}"
+        )
+    n = int(round(w.sum())) if fw else sample.n_obs
+    scores = X * g_i[:, None]
+    if not fw:
+        scores = scores * w[:, None]
+    if choice.kind == "iid":
+        v = bread
+        spec = VcovSpec("iid", df=None, small_sample=1.0)
+    elif choice.kind == "HC1":
+        m, _, _ = meat(scores, fweights=w if fw else None)
+        c = n / (n - 1)
+        v = sandwich(bread, m, c)
+        spec = VcovSpec("HC1", df=None, small_sample=c)
+    elif choice.kind == "CRV1":
+        m, g, _ = meat(scores, clusters=sub[choice.cluster].to_numpy(), fweights=w if fw else None)
+        c = g / (g - 1)
+        v = sandwich(bread, m, c)
+        spec = VcovSpec("CRV1", choice.cluster, None, g, None, None, c)
+    else:
+        m, g, h = meat(
+            scores,
+            clusters=sub[choice.cluster].to_numpy(),
+            strata=sub[choice.strata].to_numpy(),
+            fweights=w if fw else None,
+        )
+        v = sandwich(bread, m)
+        spec = VcovSpec("design", choice.cluster, choice.strata, g, h, None, 1.0)
+    ll = link.loglik(y, z, w)
+    ybar = np.sum(w * y) / np.sum(w)
+    ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log(1 - ybar))))
+    weights = (
+        f"{inp.design.weight_type}s '{inp.design.weights}'" if inp.design.weights else "unweighted"
+    )
+    ctx = {
+        "link": link,
+        "spec": Xdf.model_spec,
+        "frame": sub,
+        "weights": w,
+        "rhs": rhs,
+        "X": X,
+    }
+
+    def refit(new_vcov: str) -> Results:
+        return _binary_model(link_name, formula, data, design, cluster, new_vcov, maxiter, tol)
+
+    res = BinaryChoiceResults(
+        terms=terms,
+        estimates=b,
+        vcov=v,
+        vcov_spec=spec,
+        estimator=link_name,
+        estimand="index coefficients",
+        sample=sample,
+        n_obs=n,
+        weights=weights,
+        data_label=inp.label,
+        synthetic=inp.synthetic,
+        extra={
+            "log_likelihood": ll,
+            "log_likelihood_null": ll0,
+            "pseudo_r2": 1 - ll / ll0,
+            "iterations": int(getattr(glm, "fit_history", {}).get("iteration", 0) or 0),
+        },
+        refit=refit,
+        formula=formula,
+    )
+    object.__setattr__(res, "_ctx", ctx)
+    return res
+
+
+@strict_keywords
+def probit(
+    formula: str,
+    data,
+    *,
+    design: SurveyDesign | None = None,
+    cluster: str | None = None,
+    vcov: str | None = None,
+    maxiter: int = 100,
+    tol: float = 1e-10,
+) -> BinaryChoiceResults:
+    """Probit model of a 0/1 outcome, P(y = 1 | x) = Phi(x'b).
+
+    Parameters
+    ----------
+    formula : str
+        ``"e_household ~ head_age + C(head_edu) + head_urban_work"`` (formulaic syntax;
+        ``I(x**2)`` and interactions are rebuilt correctly by :meth:`BinaryChoiceResults.ame`).
+    data : pandas.DataFrame or SurveyData, shape (n_rows, n_columns)
+        Not modified.
+    design : SurveyDesign, optional
+        Weights (pweights give the pseudo-ML estimator), PSUs and strata.
+    cluster : str, optional
+        Cluster column when there is no design PSU.
+    vcov : {"iid", "HC1", "CRV1", "design"} or None, default None
+        ``None`` follows the design: strata -> design, PSU -> CRV1, pweights -> HC1, else the
+        model-based inverse Hessian (``"iid"``, Stata's default OIM). ``"iid"`` with pweights is
+        refused.
+    maxiter : int, default 100
+    tol : float, default 1e-10
+        Convergence tolerance of the IRLS fit.
+
+    Returns
+    -------
+    BinaryChoiceResults
+        Coefficients of the index, z reference; ``extra`` holds the log-likelihood.
+
+    Raises
+    ------
+    MissingColumnError, TreatmentError, PerfectPredictionError, ConvergenceError,
+    VarianceError, UnknownOptionError
+
+    References
+    ----------
+    Wooldridge (2010), ch. 15; Stata ``probit`` (observed information matrix).
+    """
+    return _binary_model("probit", formula, data, design, cluster, vcov, maxiter, tol)
+
+
+@strict_keywords
+def logit(
+    formula: str,
+    data,
+    *,
+    design: SurveyDesign | None = None,
+    cluster: str | None = None,
+    vcov: str | None = None,
+    maxiter: int = 100,
+    tol: float = 1e-10,
+) -> BinaryChoiceResults:
+    """Logit model of a 0/1 outcome, P(y = 1 | x) = exp(x'b) / (1 + exp(x'b)).
+
+    Parameters, returns and errors as in :func:`probit`.
+    """
+    return _binary_model("logit", formula, data, design, cluster, vcov, maxiter, tol)
+
+
+@strict_keywords
+def lpm(
+    formula: str,
+    data,
+    *,
+    fixed_effects: list[str] | None = None,
+    design: SurveyDesign | None = None,
+    cluster: str | None = None,
+    vcov: str | None = None,
+) -> Results:
+    """Linear probability model with absorbed fixed effects (e.g. village), via pyfixest.
+
+    The coefficients are differences in participation probability (percentage points / 100).
+    Variance as in :func:`welfare.inference.linear.fit_ols`: CRV1 by the design's PSU with
+    t(G - 1), or the stratified design variance.
+
+    Parameters
+    ----------
+    formula : str
+        ``"e_household ~ head_age + C(head_edu)"``.
+    data : pandas.DataFrame or SurveyData
+    fixed_effects : list of str, optional
+        E.g. ``["village_id"]``; singleton groups are dropped and counted.
+    design, cluster, vcov
+        As in :func:`probit`.
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    MissingColumnError, TreatmentError, VarianceError, UnknownOptionError
+    """
+    inp = unpack(data, design)
+    lhs, _ = formula_variables(formula)
+    if lhs and lhs[0] in inp.frame.columns:
+        check_binary(inp.frame.loc[inp.frame[lhs[0]].notna()], lhs[0], role="outcome")
+    return fit_ols(
+        formula,
+        data,
+        fixed_effects=fixed_effects,
+        design=design,
+        cluster=cluster,
+        vcov=vcov,
+        estimator="linear probability model" + (" with fixed effects" if fixed_effects else ""),
+        estimand="coefficients (probability scale)",
+    )

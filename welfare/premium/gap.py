@@ -1,0 +1,129 @@
+"""The raw (unconditional) income gap between participants and others.
+
+Estimated as the weighted regression ``y = a + b d + e`` (so a and a + b are the weighted group
+means) with the design variance of :func:`welfare.inference.linear.fit_ols`; the derived
+quantities use the delta method on Cov(a, b):
+
+* ``difference``  = b                 (levels, e.g. RMB or US$)
+* ``percent``     = b / a             (ratio of means minus one: the report's "+80%")
+* ``log_points``  = log((a + b) / a)  (log of the ratio of means)
+* ``mean_treated`` = a + b, ``mean_control`` = a.
+
+The reference distribution is the regression's (t with G - 1 df under clustering), and the
+confidence interval of ``percent`` is also given by exponentiating the interval of
+``log_points`` in ``extra`` (it respects the positivity of the ratio).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from welfare._estimation import unpack
+from welfare._options import strict_keywords
+from welfare.data.design import SurveyDesign
+from welfare.data.sample import require_columns
+from welfare.data.validate import check_binary
+from welfare.errors import OutcomeError
+from welfare.inference.linear import fit_ols
+from welfare.inference.results import Results
+
+__all__ = ["raw_gap"]
+
+
+@strict_keywords
+def raw_gap(
+    data,
+    *,
+    outcome: str,
+    treatment: str,
+    design: SurveyDesign | None = None,
+    cluster: str | None = None,
+    vcov: str | None = None,
+) -> Results:
+    """Design-weighted raw gap in the outcome between participants (d = 1) and others (d = 0).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or SurveyData, shape (n_rows, n_columns)
+    outcome : str
+        Outcome in levels (e.g. ``"income_pc"``, RMB per person per year).
+    treatment : str
+        0/1 participation column (e.g. ``"e_household"``).
+    design : SurveyDesign, optional
+    cluster : str, optional
+    vcov : {"iid", "HC1", "CRV1", "design"} or None
+        ``None`` follows the design. ``"iid"`` reproduces the conventional OLS standard error of
+        a difference in means (pooled variance).
+
+    Returns
+    -------
+    Results
+        Terms ``mean_control, mean_treated, difference, percent, log_points``.
+
+    Raises
+    ------
+    MissingColumnError, TreatmentError, OutcomeError, VarianceError
+
+    Notes
+    -----
+    The ratio (``percent``, ``log_points``) needs a positive control mean; zero or negative
+    individual values are allowed (they are means of levels).
+    """
+    inp = unpack(data, design)
+    require_columns(inp.frame, [outcome, treatment])
+    check_binary(inp.frame, treatment, role="treatment")
+    base = fit_ols(
+        f"{outcome} ~ {treatment}",
+        data,
+        design=design,
+        cluster=cluster,
+        vcov=vcov,
+        estimator="raw gap (weighted difference in means)",
+        estimand="raw gap",
+    )
+    a, b = base.params.to_numpy()
+    V = base.vcov.to_numpy()
+    if a <= 0 or a + b <= 0:
+        raise OutcomeError(
+            f"raw gap of {outcome!r}: expected positive group means for the ratio, found "
+            f"control mean {a:.6g}, participant mean {a + b:.6g}"
+        )
+    est = np.array([a, a + b, b, b / a, np.log((a + b) / a)])
+    G = np.array(
+        [
+            [1.0, 0.0],
+            [1.0, 1.0],
+            [0.0, 1.0],
+            [-b / a**2, 1.0 / a],
+            [1.0 / (a + b) - 1.0 / a, 1.0 / (a + b)],
+        ]
+    )
+    vcov_d = G @ V @ G.T
+    crit = base.critical_value(0.05)
+    se_log = float(np.sqrt(vcov_d[4, 4]))
+    extra = {
+        "percent_ci95_from_log": (
+            float(np.exp(est[4] - crit * se_log) - 1),
+            float(np.exp(est[4] + crit * se_log) - 1),
+        ),
+        "n_treated": int(inp.frame.loc[base.sample.mask, treatment].sum()),
+    }
+    return Results(
+        terms=["mean_control", "mean_treated", "difference", "percent", "log_points"],
+        estimates=est,
+        vcov=vcov_d,
+        vcov_spec=base.vcov_spec,
+        estimator="raw gap (weighted difference in means)",
+        estimand=f"raw gap in {outcome} by {treatment}",
+        sample=base.sample,
+        n_obs=base.n_obs,
+        weights=base.weights,
+        data_label=base.data_label,
+        synthetic=base.synthetic,
+        extra=extra,
+        notes=("percent = ratio of means - 1; log_points = log ratio of means; delta method.",),
+        refit=lambda v: raw_gap(
+            data, outcome=outcome, treatment=treatment, design=design, cluster=cluster, vcov=v
+        ),
+        formula=f"{outcome} ~ {treatment}",
+    )
