@@ -160,3 +160,18 @@ def prepare(
         require_columns(frame, [cluster], role="cluster")
     design.check(frame)
     return build_sample(frame, roles + design_roles(design, cluster))
+
+
+_TERM_PATTERNS = (
+    re.compile(r"^C\((\w+)\)\[T\.(.*)\]$"),
+    re.compile(r"^(\w+)\[T\.(.*)\]$"),
+)
+
+
+def clean_term(term: str) -> str:
+    """Display name of a design term: ``C(edu)[T.vocational]`` -> ``edu[vocational]``."""
+    for pat in _TERM_PATTERNS:
+        m = pat.match(term)
+        if m:
+            return f"{m.group(1)}[{m.group(2)}]"
+    return term

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from welfare._options import strict_keywords
 from welfare.data.codebook import Codebook, ColumnSpec, load_codebook
 from welfare.data.design import SurveyDesign
 from welfare.data.validate import validate_survey
@@ -142,7 +143,7 @@ def _map_column(raw: pd.Series, spec: ColumnSpec, global_codes, file_labels) -> 
         col = col.mask(is_code)
     if spec.values is not None:
         present = col.dropna().unique()
-        unmapped = [v for v in present if _key(v) not in spec.values]
+        unmapped = [_key(v) for v in present if _key(v) not in spec.values]
         if unmapped:
             raise CodebookError(
                 f"column {spec.source!r} -> {spec.name!r}: values {unmapped[:5]} have no entry in "
@@ -152,13 +153,13 @@ def _map_column(raw: pd.Series, spec: ColumnSpec, global_codes, file_labels) -> 
     labels = spec.labels if spec.labels is not None else file_labels.get(spec.source)
     if labels is not None and spec.values is None:
         present = col.dropna().unique()
-        unlabelled = [v for v in present if _key(v) not in labels]
+        unlabelled = [_key(v) for v in present if _key(v) not in labels]
         if unlabelled:
             raise CodebookError(
                 f"column {spec.source!r} -> {spec.name!r}: values {unlabelled[:5]} have no value "
                 f"label (labels: {labels})"
             )
-        keys = sorted(labels)
+        keys = sorted(k for k in labels if k not in codes)  # missing codes are not levels
         cats = list(dict.fromkeys(labels[k] for k in keys))
         col = pd.Categorical(
             [labels[_key(v)] if pd.notna(v) else None for v in col], categories=cats, ordered=False
@@ -168,6 +169,9 @@ def _map_column(raw: pd.Series, spec: ColumnSpec, global_codes, file_labels) -> 
 
 
 def _key(v):
+    """Codes as plain Python numbers (2.0 and np.int64(2) -> 2) to look up value maps."""
+    if isinstance(v, np.generic):
+        v = v.item()
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -208,6 +212,7 @@ def apply_codebook(frame: pd.DataFrame, codebook: Codebook, value_labels=None) -
     return data, report
 
 
+@strict_keywords
 def read_survey(path: str | Path, codebook: str | Path | Codebook | None = None) -> SurveyData:
     """Read a user's survey file and map it onto the ``welfare`` schema.
 

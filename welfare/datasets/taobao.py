@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.readers import SurveyData
 from welfare.data.schema import EDUCATION_LEVELS
@@ -289,7 +290,7 @@ def _truth(vill, pop) -> dict[str, Any]:
             "Intercept": (A0 - 4.6 * BETA["age10"]) / scale,
             "head_age": BETA["age10"] / 10 / scale,
             **{k: v / scale for k, v in BETA.items() if k not in ("age10",) and k not in EDUCATION_LEVELS},
-            **{f"C(head_edu)[T.{lev}]": BETA[lev] / scale for lev in EDUCATION_LEVELS[1:]},
+            **{f"head_edu[{lev}]": BETA[lev] / scale for lev in EDUCATION_LEVELS[1:]},
         },
         "participation_ame": ame,
         "income_gamma": {("head_age_per_10y" if k == "age10" else k): v for k, v in GAMMA.items()},
@@ -308,6 +309,7 @@ def _truth(vill, pop) -> dict[str, Any]:
     }
 
 
+@strict_keywords
 def taobao_village_survey(random_state: int | np.random.Generator = DEFAULT_SEED, *, confounding: float = 0.0) -> SyntheticSurvey:
     """Generate the synthetic twin of the Taobao Village Survey with its true parameters.
 

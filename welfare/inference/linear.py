@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from welfare._estimation import formula_variables, prepare, resolve_vcov, unpack
+from welfare._estimation import clean_term, formula_variables, prepare, resolve_vcov, unpack
+from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
 from welfare.errors import WelfareWarning
@@ -48,6 +49,7 @@ def drop_singletons(frame: pd.DataFrame, sample: EstimationSample, fixed_effects
         sample = sample.extend(f"singleton fixed-effect group ({', '.join(fixed_effects)})", keep)
 
 
+@strict_keywords
 def fit_ols(
     formula: str,
     data,
@@ -177,7 +179,7 @@ def _pyfixest_parts(fit):
     The only place that reads pyfixest attributes; ``tests/test_linear.py`` checks these against
     pyfixest's public ``coef()``, ``se()`` and ``pvalue()``.
     """
-    terms = list(fit.coef().index)
+    terms = [clean_term(t) for t in fit.coef().index]
     est = fit.coef().to_numpy(dtype=float)
     v = np.asarray(fit._vcov, dtype=float)
     return terms, est, v, fit._df_t, int(fit._N)

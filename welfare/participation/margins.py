@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from welfare._options import check_option
+from welfare._options import check_option, strict_keywords
 from welfare.errors import UnknownOptionError
 from welfare.inference.results import Results
 
@@ -38,6 +38,7 @@ def _design(spec, frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(spec.get_model_matrix(frame), dtype=float)
 
 
+@strict_keywords
 def average_marginal_effects(
     model, variables: list[str] | None = None, *, binary: str = "discrete"
 ) -> Results:

@@ -1,0 +1,1 @@
+"""One replication script per finding of the report (installed as ``welfare.replication``)."""

@@ -1,0 +1,93 @@
+"""F1 - Who participates in e-commerce: probit/logit with AMEs, LPM with village fixed effects.
+
+Run alone with ``python -m welfare.replicate --only F1`` (or ``python replication/f1_participation.py``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from welfare.data.design import SurveyDesign
+from welfare.participation import logit, lpm, probit
+from welfare.replicate.context import Context, FindingResult
+from welfare.report import coefficient_plot, regression_table, truth_table
+
+FINDING = "F1"
+
+
+def _rhs(ctx: Context) -> str:
+    data = ctx.survey.data
+    terms = []
+    for c in ctx.spec.participation_covariates:
+        col = data[c]
+        cat = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col)
+        terms.append(f"C({c})" if cat else c)
+    return " + ".join(terms)
+
+
+def run(ctx: Context) -> FindingResult:
+    """Estimate the participation models on the analysis sample."""
+    out = FindingResult(FINDING)
+    spec = ctx.spec
+    if not spec.participation_covariates:
+        out.skipped.append("no participation covariates declared in the codebook's [analysis]")
+        return out
+    formula = f"{spec.participation} ~ {_rhs(ctx)}"
+    survey = ctx.survey
+    design = survey.design
+    pr = probit(formula, survey)
+    lg = logit(formula, survey)
+    models = {"probit AME": pr.ame(), "logit AME": lg.ame()}
+    if design.weights is not None:
+        unweighted = SurveyDesign(psu=design.psu, strata=design.strata)
+        pr_u = probit(formula, survey.data, design=unweighted)
+        models["probit AME, unweighted"] = pr_u.ame()
+    else:
+        out.skipped.append("design-weighted vs unweighted comparison: the data have no weights")
+    fe = [f for f in spec.fixed_effects if ctx.has(f)]
+    if fe:
+        models["LPM, village FE"] = lpm(formula, survey, fixed_effects=fe)
+    else:
+        out.skipped.append("linear probability model with village fixed effects: the data have no village identifier")
+    out.results = {"probit": pr, "logit": lg, **models}
+    out.tables["F1_participation_ame"] = regression_table(
+        models,
+        title="F1. Participation in e-commerce: average marginal effects on P(participate)",
+        stars=True,
+    )
+    out.tables["F1_probit_coefficients"] = regression_table(
+        {"probit": pr, "logit": lg}, title="F1. Participation: probit and logit index coefficients"
+    )
+    fig = coefficient_plot(
+        {"probit": models["probit AME"], "logit": models["logit AME"]},
+        ctx.out / "figures" / "F1_participation_ame.png",
+        title="F1. Average marginal effects on participation",
+        xlabel="change in participation probability (95% CI)",
+    )
+    out.figures.append(fig)
+    ame = models["probit AME"].tidy().set_index("term")
+    lines = []
+    for term, row in ame.iterrows():
+        lines.append(
+            f"{term}: AME {row.estimate:+.3f} (95% CI {row.conf_low:+.3f} to {row.conf_high:+.3f})"
+        )
+    out.here = lines
+    if ctx.truth is not None:
+        rows = [
+            (f"AME {k}", models["probit AME"], k, v)
+            for k, v in ctx.truth["participation_ame"].items()
+            if k in ame.index
+        ]
+        rows += [
+            (f"coef {k}", pr, k, v)
+            for k, v in ctx.truth["participation_beta_marginal"].items()
+            if k in pr.terms
+        ]
+        out.truth_table = truth_table(rows, title="F1. Probit estimates vs the twin's true values")
+    return out
+
+
+if __name__ == "__main__":
+    from welfare.replicate.runner import main
+
+    main(["--only", FINDING])

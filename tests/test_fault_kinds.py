@@ -1,0 +1,167 @@
+"""Fault kinds K02-K06 of ../shared/reference/fault_kinds.md, made impossible in general."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from welfare.data import SurveyDesign
+from welfare.errors import MissingColumnError, UnknownOptionError, VarianceError
+from welfare.inference.linear import fit_ols
+from welfare.participation import logit, lpm, probit
+from welfare.premium import ols_premium, raw_gap
+
+
+# ---------------------------------------------------------------- K02
+def _k02_data(seed=0, n=2000):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"x": x, "w": rng.uniform(1, 10, n)})
+    df["y"] = 1 + 0.5 * x + rng.normal(size=n)
+    df["d"] = (rng.random(n) < 0.4).astype(float)
+    df["inc"] = np.exp(df["y"])
+    return df
+
+
+def test_k02_iid_variance_with_pweights_is_refused_everywhere():
+    df = _k02_data()
+    des = SurveyDesign(weights="w", weight_type="pweight")
+    with pytest.raises(VarianceError, match="pweights"):
+        fit_ols("y ~ x", df, design=des, vcov="iid")
+    with pytest.raises(VarianceError):
+        probit("d ~ x", df, design=des, vcov="iid")
+    with pytest.raises(VarianceError):
+        lpm("d ~ x", df, design=des, vcov="iid")
+    with pytest.raises(VarianceError):
+        raw_gap(df, outcome="inc", treatment="d", design=des, vcov="iid")
+    with pytest.raises(VarianceError):
+        ols_premium(df, outcome="inc", treatment="d", design=des, vcov="iid")
+
+
+def test_k02_pweights_default_to_a_sandwich():
+    df = _k02_data()
+    res = fit_ols("y ~ x", df, design=SurveyDesign(weights="w"))
+    assert res.vcov_spec.kind == "HC1"
+    # aweights may use the iid variance (analytic weights are inverse variances)
+    res_a = fit_ols("y ~ x", df, design=SurveyDesign(weights="w", weight_type="aweight"), vcov="iid")
+    assert res_a.vcov_spec.kind == "iid"
+
+
+@pytest.mark.slow
+def test_k02_monte_carlo_sd_matches_reported_se():
+    des = SurveyDesign(weights="w")
+    est, se = [], []
+    for r in range(400):
+        res = fit_ols("y ~ x", _k02_data(seed=r), design=des)
+        t = res.tidy().set_index("term").loc["x"]
+        est.append(t.estimate)
+        se.append(t.std_error)
+    ratio = np.std(est, ddof=1) / np.mean(se)
+    assert 0.9 < ratio < 1.1, ratio
+
+
+# ---------------------------------------------------------------- K03
+def test_k03_cluster_t_reference_with_g_minus_1_df():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"g": np.repeat([1, 2, 3], 50), "x": rng.normal(size=150)})
+    df["y"] = 0.3 * df["x"] + rng.normal(size=150) + df["g"]
+    res = fit_ols("y ~ x", df, cluster="g", vcov="CRV1")
+    assert res.df == 2 and res.vcov_spec.n_clusters == 3
+    t = res.tidy().set_index("term").loc["x"]
+    assert t.p_value == pytest.approx(2 * stats.t.sf(abs(t.statistic), 2), rel=1e-12)
+    # the fault kind's number: t = 22.5 with 2 df gives p ~ 0.002, not ~ 0
+    assert 2 * stats.t.sf(22.5, 2) == pytest.approx(0.00197, abs=5e-5)
+    assert res.metadata()["reference"] == "t"
+    # ML estimators use z, as Stata does, and say so
+    df["d"] = (df["y"] > df["y"].median()).astype(float)
+    pr = probit("d ~ x", df, cluster="g", vcov="CRV1")
+    assert pr.df is None and pr.metadata()["reference"] == "z"
+
+
+# ---------------------------------------------------------------- K04
+def test_k04_misspelled_keyword_raises_with_allowed_names():
+    df = _k02_data()
+    with pytest.raises(UnknownOptionError, match=r"clsuter.*did you mean 'cluster'.*allowed"):
+        fit_ols("y ~ x", df, clsuter="x")
+    with pytest.raises(UnknownOptionError, match="cluster"):
+        probit("d ~ x", df, clusters="x")
+    with pytest.raises(UnknownOptionError, match="allowed"):
+        raw_gap(df, outcome="inc", treatment="d", vce="iid")
+    with pytest.raises(UnknownOptionError, match="expected one of"):
+        probit("d ~ x", df, vcov="crv1")
+    with pytest.raises(MissingColumnError, match="village"):
+        probit("d ~ x", df, cluster="village", vcov="CRV1")
+
+
+# ---------------------------------------------------------------- K05
+def test_k05_same_sample_for_every_variance_and_drops_counted():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.normal(size=100), "g": np.repeat(np.arange(10), 10).astype(float)})
+    df["y"] = df["x"] + rng.normal(size=100)
+    df.loc[[0, 1, 2, 3, 4], "g"] = np.nan
+    df.loc[[4, 50, 60], "x"] = np.nan
+    before = df.copy()
+    fits = {v: fit_ols("y ~ x", df, cluster="g", vcov=v) for v in ("iid", "HC1", "CRV1")}
+    n = {v: r.n_obs for v, r in fits.items()}
+    assert set(n.values()) == {93}
+    for r in fits.values():
+        assert dict(r.sample.dropped) == {"missing regressor 'x'": 3, "missing cluster/PSU 'g'": 4}
+        assert np.array_equal(r.sample.mask, fits["iid"].sample.mask)
+    pd.testing.assert_frame_equal(df, before)
+
+
+# ---------------------------------------------------------------- K06
+def test_k06_ame_rebuilds_interactions_from_the_formula():
+    rng = np.random.default_rng(6)
+    n = 5000
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": (rng.random(n) < 0.5).astype(float)})
+    eta = -0.2 + 0.8 * df.x + 0.5 * df.z - 0.6 * df.x * df.z
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    res = logit("y ~ x + z + x:z", df, vcov="iid")
+    # outside fit: statsmodels Logit on the same design
+    X = np.column_stack([np.ones(n), df.x, df.z, df.x * df.z])
+    b = sm.Logit(df.y.to_numpy(), X).fit(disp=0, tol=1e-12).params
+    assert np.allclose(res.params.to_numpy(), b, atol=1e-7)
+    p = 1 / (1 + np.exp(-(X @ b)))
+    hand = np.mean(p * (1 - p) * (b[1] + b[3] * df.z))
+    ame = res.ame(["x"]).params["x"]
+    assert ame == pytest.approx(hand, rel=1e-7)
+    # the naive AME that ignores the interaction is measurably different
+    assert abs(np.mean(p * (1 - p)) * b[1] - hand) > 0.01
+
+
+def test_k06_ame_rebuilds_polynomials_from_the_formula():
+    rng = np.random.default_rng(7)
+    n = 5000
+    df = pd.DataFrame({"x": rng.normal(1, 1, size=n)})
+    eta = -0.5 + 0.9 * df.x - 0.4 * df.x**2
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    res = logit("y ~ x + I(x**2)", df, vcov="iid")
+    b = res.params.to_numpy()
+    X = np.column_stack([np.ones(n), df.x, df.x**2])
+    p = 1 / (1 + np.exp(-(X @ b)))
+    hand = np.mean(p * (1 - p) * (b[1] + 2 * b[2] * df.x))
+    assert res.ame(["x"]).params["x"] == pytest.approx(hand, rel=1e-7)
+
+
+def test_ame_delta_method_matches_numerical_gradient():
+    """Analytic delta-method gradient vs a finite-difference gradient of the AME in b."""
+    rng = np.random.default_rng(8)
+    n = 800
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": (rng.random(n) < 0.5).astype(float)})
+    df["y"] = (rng.random(n) < stats.norm.cdf(0.3 + 0.7 * df.x - 0.5 * df.z)).astype(float)
+    res = probit("y ~ x + z + I(x**2)", df, vcov="iid")
+    b0 = res.params.to_numpy()
+    X = np.column_stack([np.ones(n), df.x, df.z, df.x**2])
+
+    def ame(b):
+        return np.mean(stats.norm.pdf(X @ b) * (b[1] + 2 * b[3] * df.x))
+
+    grad = np.array([(ame(b0 + e) - ame(b0 - e)) / 2e-6 for e in np.eye(4) * 1e-6])
+    se = np.sqrt(grad @ res.vcov.to_numpy() @ grad)
+    out = res.ame(["x"]).tidy().set_index("term").loc["x"]
+    assert out.estimate == pytest.approx(ame(b0), rel=1e-7)
+    assert out.std_error == pytest.approx(se, rel=1e-5)

@@ -1,0 +1,7 @@
+"""``python -m welfare.replicate``."""
+
+import sys
+
+from welfare.replicate.runner import main
+
+sys.exit(main())

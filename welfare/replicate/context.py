@@ -1,0 +1,100 @@
+"""What a replication script receives (:class:`Context`) and returns (:class:`FindingResult`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from welfare.data.readers import SurveyData
+from welfare.inference.results import Results
+from welfare.report.tables import Table
+
+__all__ = ["Context", "FindingResult", "AnalysisSpec", "TWIN_SPEC"]
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Which columns the findings use (from the codebook's ``[analysis]`` or the twin's)."""
+
+    participation: str = "e_household"
+    outcome: str = "income_pc"
+    outcome_scale: str = "log"
+    participation_covariates: tuple[str, ...] = ()
+    premium_controls: tuple[str, ...] = ()
+    fixed_effects: tuple[str, ...] = ()
+    interactions: tuple[str, ...] = ()
+    label: str = ""
+
+    @classmethod
+    def from_codebook(cls, analysis: dict[str, Any], label: str) -> AnalysisSpec:
+        """Spec from a codebook's ``[analysis]`` table."""
+        return cls(
+            participation=analysis.get("participation", "e_household"),
+            outcome=analysis.get("outcome", "income_pc"),
+            outcome_scale=analysis.get("outcome_scale", "log"),
+            participation_covariates=tuple(analysis.get("participation_covariates", ())),
+            premium_controls=tuple(analysis.get("premium_controls", ())),
+            fixed_effects=tuple(analysis.get("fixed_effects", ())),
+            label=analysis.get("label", label),
+        )
+
+
+TWIN_SPEC = AnalysisSpec(
+    participation="e_household",
+    outcome="income_pc",
+    outcome_scale="log",
+    participation_covariates=(
+        "head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge",
+    ),
+    premium_controls=(
+        "head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge",
+        "hh_size", "hh_labour", "land_mu",
+    ),
+    fixed_effects=("village_id",),
+    interactions=("head_ecom_knowledge", "head_urban_work", "head_age"),
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Input of a replication script.
+
+    Attributes
+    ----------
+    survey : SurveyData
+    spec : AnalysisSpec
+    truth : mapping or None
+        True parameters when the data are a synthetic twin.
+    out : pathlib.Path
+        Output folder (``tables/`` and ``figures/`` inside).
+    seed : int
+    """
+
+    survey: SurveyData
+    spec: AnalysisSpec
+    truth: Any
+    out: Path
+    seed: int
+
+    @property
+    def synthetic(self) -> bool:
+        """True on the synthetic twin."""
+        return self.survey.synthetic
+
+    def has(self, *columns: str) -> bool:
+        """True if every column is in the data."""
+        return all(c in self.survey.data.columns for c in columns)
+
+
+@dataclass
+class FindingResult:
+    """Output of a replication script."""
+
+    finding: str
+    here: list[str] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    results: dict[str, Results] = field(default_factory=dict)
+    truth_table: Table | None = None

@@ -1,0 +1,296 @@
+"""``python -m welfare.replicate``: run the replication scripts and write the report.
+
+Output folder layout::
+
+    REPORT.md            each finding beside the report's claim, with what was skipped and why
+    manifest.json        package versions, seed, data hash, command, timings
+    sample.csv           rows in the analysis sample and rows left out, by reason
+    tables/*.md|tex|csv  every table (CSV = tidy numbers at full precision)
+    figures/*.png        figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import platform
+import sys
+import time
+import tomllib
+from dataclasses import replace
+from datetime import UTC, datetime
+from importlib import metadata, resources
+from pathlib import Path
+
+import pandas as pd
+
+from welfare._options import strict_keywords
+from welfare.data.readers import SurveyData, read_survey
+from welfare.data.sample import EstimationSample, build_sample
+from welfare.datasets.taobao import DEFAULT_SEED, taobao_village_survey
+from welfare.errors import ReplicationError
+from welfare.replicate.context import TWIN_SPEC, AnalysisSpec, Context, FindingResult
+
+__all__ = ["run", "main", "FINDINGS", "analysis_sample"]
+
+# finding id -> module in welfare.replication (None: not implemented in this version)
+FINDINGS: dict[str, str | None] = {
+    "F1": "welfare.replication.f1_participation",
+    "F2": "welfare.replication.f2_income_premium",
+    "F3": None,
+    "F4": None,
+    "F5": None,
+    "F6": None,
+    "F7": None,
+    "F8": None,
+}
+
+_PACKAGES = ("welfare", "numpy", "pandas", "scipy", "statsmodels", "pyfixest", "formulaic",
+             "scikit-learn", "matplotlib", "seaborn", "pyreadstat")
+
+
+def _claims() -> dict:
+    return tomllib.loads(resources.files("welfare.replicate").joinpath("claims.toml").read_text())
+
+
+def analysis_sample(survey: SurveyData, spec: AnalysisSpec) -> tuple[SurveyData, EstimationSample]:
+    """Complete cases over every column the findings use (one sample for all findings).
+
+    Returns the subset (a new frame; the input is not modified) and the sample with the rows
+    left out by reason.
+    """
+    roles = [
+        ("participation", [spec.participation]),
+        ("outcome", [spec.outcome]),
+        ("covariate", list(dict.fromkeys(spec.participation_covariates + spec.premium_controls + spec.interactions))),
+        ("fixed effect", list(spec.fixed_effects)),
+    ]
+    roles = [(r, [c for c in cols if c in survey.data.columns]) for r, cols in roles]
+    missing = [c for r, cols in (("participation", [spec.participation]), ("outcome", [spec.outcome])) for c in cols
+               if c not in survey.data.columns]
+    if missing:
+        raise ReplicationError(
+            f"the data lack {missing}; expected the participation and outcome columns named in "
+            "the codebook's [analysis] (participation=, outcome=)"
+        )
+    design_cols = [("design", survey.design.columns)] if survey.design.columns else []
+    sample = build_sample(survey.data, roles + design_cols)
+    sub = survey.data.loc[sample.mask].reset_index(drop=True)
+    sub.attrs = dict(survey.data.attrs)
+    return replace(survey, data=sub), sample
+
+
+def _data_hash(survey: SurveyData) -> str:
+    if survey.sha256:
+        return survey.sha256
+    h = hashlib.sha256()
+    h.update(",".join(map(str, survey.data.columns)).encode())
+    h.update(pd.util.hash_pandas_object(survey.data, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in _PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+@strict_keywords
+def run(
+    *,
+    data: str | Path | None = None,
+    codebook: str | Path | None = None,
+    out: str | Path = "welfare-replication",
+    only: list[str] | None = None,
+    seed: int = DEFAULT_SEED,
+    progress: bool = True,
+) -> dict[str, FindingResult]:
+    """Run the replication scripts and write tables, figures, manifest and REPORT.md.
+
+    Parameters
+    ----------
+    data : str or pathlib.Path, optional
+        A user's file (.csv, .parquet, .dta). Default: the synthetic twin generated with ``seed``.
+    codebook : str or pathlib.Path, optional
+        Codebook for ``data`` (required with ``data``; its ``[analysis]`` says what to run).
+    out : str or pathlib.Path, default "welfare-replication"
+    only : list of str, optional
+        Finding ids (e.g. ``["F1", "F2"]``).
+    seed : int, default 20190601
+        Seed of the synthetic twin (and of any randomised step).
+    progress : bool, default True
+        Print one line per step.
+
+    Returns
+    -------
+    dict of str to FindingResult
+
+    Raises
+    ------
+    ReplicationError
+        Unknown or unimplemented finding ids; data without a codebook.
+    """
+    t_start = time.perf_counter()
+    say = print if progress else (lambda *a, **k: None)
+    ids = list(FINDINGS) if not only else [f.strip().upper() for f in only]
+    unknown = [f for f in ids if f not in FINDINGS]
+    if unknown:
+        raise ReplicationError(f"unknown finding(s) {unknown}; expected some of {list(FINDINGS)}")
+    not_impl = [f for f in ids if FINDINGS[f] is None]
+    if only and not_impl:
+        raise ReplicationError(
+            f"finding(s) {not_impl} are not implemented in this version; implemented: "
+            f"{[k for k, v in FINDINGS.items() if v]}"
+        )
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if data is None:
+        if codebook is not None:
+            raise ReplicationError("--codebook given without --data")
+        say(f"[data] generating the SYNTHETIC twin of the Taobao Village Survey (seed {seed})")
+        twin = taobao_village_survey(seed)
+        survey, truth, spec = twin.survey, dict(twin.truth), TWIN_SPEC
+        spec = replace(spec, label=survey.label)
+    else:
+        if codebook is None:
+            raise ReplicationError(
+                "--data needs --codebook: the codebook maps the file's columns onto welfare's "
+                "schema and says what to analyse ([analysis])"
+            )
+        say(f"[data] reading {data} with codebook {codebook}")
+        survey = read_survey(data, codebook)
+        truth = None
+        spec = AnalysisSpec.from_codebook(survey.codebook.analysis, survey.label)
+    full, sample = analysis_sample(survey, spec)
+    timings["data"] = time.perf_counter() - t0
+    say(f"[data] {survey.label}: {sample.describe()}")
+    sample.report().to_csv(out / "sample.csv", index=False)
+    ctx = Context(survey=full, spec=spec, truth=truth, out=out, seed=seed)
+    results: dict[str, FindingResult] = {}
+    for fid in ids:
+        mod = FINDINGS[fid]
+        if mod is None:
+            continue
+        t0 = time.perf_counter()
+        say(f"[{fid}] running {mod.rsplit('.', 1)[-1]} ...", flush=True)
+        res = importlib.import_module(mod).run(ctx)
+        for name, table in res.tables.items():
+            (out / "tables" / f"{name}.md").write_text(table.to_markdown())
+            (out / "tables" / f"{name}.tex").write_text(table.to_latex())
+            table.to_csv(out / "tables" / f"{name}.csv")
+        if res.truth_table is not None:
+            name = f"{fid}_truth"
+            (out / "tables" / f"{name}.md").write_text(res.truth_table.to_markdown())
+            res.truth_table.to_csv(out / "tables" / f"{name}.csv")
+        timings[fid] = time.perf_counter() - t0
+        results[fid] = res
+        say(f"[{fid}] done in {timings[fid]:.1f} s: {len(res.tables)} table(s), {len(res.figures)} figure(s)")
+    timings["total"] = time.perf_counter() - t_start
+    manifest = {
+        "command": " ".join(sys.argv) if sys.argv else "",
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {
+            "label": survey.label,
+            "synthetic": survey.synthetic,
+            "source": str(data) if data else "welfare.datasets.taobao_village_survey",
+            "codebook": str(codebook) if codebook else None,
+            "sha256": _data_hash(survey),
+            "rows": int(len(survey.data)),
+            "analysis_sample": sample.n_obs,
+            "dropped": dict(sample.dropped),
+            "design": survey.design.describe(),
+        },
+        "seed": seed,
+        "findings": list(results),
+        "versions": _versions(),
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    _write_report(out, survey, sample, results, ids, manifest)
+    say(f"[done] {out / 'REPORT.md'} ({timings['total']:.1f} s)")
+    return results
+
+
+def _write_report(out: Path, survey: SurveyData, sample: EstimationSample, results, ids, manifest) -> None:
+    claims = _claims()
+    tag = " [synthetic twin]" if survey.synthetic else f" [{survey.label}]"
+    lines = ["# welfare replication report", ""]
+    if survey.synthetic:
+        lines += [
+            "> **SYNTHETIC DATA.** Every number below is computed on the synthetic twin of the",
+            "> Taobao Village Survey generated by `welfare.datasets` (known true parameters).",
+            "> It demonstrates the pipeline; it is **not evidence about China**.",
+            "",
+        ]
+    lines += [
+        f"- Data: {survey.label} (sha256 `{manifest['data']['sha256'][:16]}...`)",
+        f"- Design: {survey.design.describe()}",
+        f"- Analysis sample: {sample.describe()} (see `sample.csv`)",
+        f"- Seed: {manifest['seed']}; welfare {manifest['versions']['welfare']}; "
+        f"created {manifest['created_utc']}; versions and timings in `manifest.json`",
+        "",
+    ]
+    for fid in FINDINGS:
+        c = claims.get(fid, {})
+        lines.append(f"## {fid}. {c.get('title', '')}")
+        lines.append("")
+        lines.append(f"**Report:** {c.get('claim', '')}")
+        lines.append("")
+        if fid not in results:
+            why = "not implemented in this version" if FINDINGS[fid] is None else "not requested (--only)"
+            lines.append(f"**Here:** not run ({why}).")
+            lines.append("")
+            continue
+        res = results[fid]
+        lines.append(f"**Here{tag}:**")
+        lines.append("")
+        lines += [f"- {h}" for h in res.here]
+        lines.append("")
+        if res.skipped:
+            lines.append("**Skipped** (the data do not support it):")
+            lines.append("")
+            lines += [f"- {s}" for s in res.skipped]
+            lines.append("")
+        for name, table in res.tables.items():
+            lines.append(table.to_markdown())
+            lines.append(f"Files: `tables/{name}.md`, `.tex`, `.csv`")
+            lines.append("")
+        if res.truth_table is not None:
+            lines.append(res.truth_table.to_markdown())
+        for fig in res.figures:
+            rel = Path(fig).relative_to(out)
+            lines.append(f"![{fid}]({rel.as_posix()})")
+            lines.append("")
+    (out / "REPORT.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point of ``python -m welfare.replicate``."""
+    p = argparse.ArgumentParser(
+        prog="python -m welfare.replicate",
+        description="Replicate the household-level findings of 'E-commerce Development: "
+        "Experience from China' (2019). Default data: the SYNTHETIC twin.",
+    )
+    p.add_argument("--data", help="your survey file (.csv, .parquet, .dta); default: synthetic twin")
+    p.add_argument("--codebook", help="codebook (.toml/.yaml) mapping --data onto welfare's schema")
+    p.add_argument("--out", default="welfare-replication", help="output folder (default: %(default)s)")
+    p.add_argument("--only", help="comma-separated finding ids, e.g. F1,F2")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    a = p.parse_args(argv)
+    only = a.only.split(",") if a.only else None
+    try:
+        run(data=a.data, codebook=a.codebook, out=a.out, only=only, seed=a.seed, progress=not a.quiet)
+    except (ReplicationError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,252 @@
+"""Tables from the tidy schema: single and side-by-side, to markdown, LaTeX, HTML and CSV.
+
+Tables never compute statistics: they format :meth:`Results.tidy` and
+:meth:`Results.metadata`. Every table built from synthetic data carries the synthetic label in
+its notes (and its title says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from welfare._options import strict_keywords
+from welfare.inference.results import Results
+
+__all__ = ["Table", "regression_table", "tidy_frame", "truth_table"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A formatted table: a title, a body of strings and notes.
+
+    Attributes
+    ----------
+    title : str
+    body : pandas.DataFrame
+        Formatted cells (strings); index = row labels.
+    notes : tuple of str
+    long : pandas.DataFrame
+        The tidy numbers behind the table (full precision, one row per model x term), written
+        by :meth:`to_csv`.
+    """
+
+    title: str
+    body: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    long: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured markdown with the notes below."""
+        cols = [""] + [str(c) for c in self.body.columns]
+        lines = [f"**{self.title}**", "", "| " + " | ".join(cols) + " |"]
+        lines.append("|" + "|".join(["---"] + [":---:"] * len(self.body.columns)) + "|")
+        for idx, row in self.body.iterrows():
+            lines.append("| " + " | ".join([_label(idx)] + [str(v) for v in row]) + " |")
+        lines.append("")
+        lines.extend(f"_{n}_  " for n in self.notes)
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        """A ``threeparttable``-free LaTeX tabular with notes as a footnote block."""
+
+        def esc(s: str) -> str:
+            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
+                         ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+                s = s.replace(a, b) if a != "\\" else s
+            return s.replace("[", "{[}").replace("]", "{]}")
+
+        ncol = len(self.body.columns)
+        out = [
+            r"\begin{table}[htbp]\centering",
+            rf"\caption{{{esc(self.title)}}}",
+            r"\begin{tabular}{l" + "c" * ncol + "}",
+            r"\hline",
+            " & ".join([""] + [esc(str(c)) for c in self.body.columns]) + r" \\",
+            r"\hline",
+        ]
+        for idx, row in self.body.iterrows():
+            out.append(" & ".join([esc(_label(idx))] + [esc(str(v)) for v in row]) + r" \\")
+        out += [r"\hline", r"\end{tabular}"]
+        if self.notes:
+            out.append(r"\par\smallskip\begin{minipage}{0.95\linewidth}\footnotesize")
+            out += [esc(n) + r"\\" for n in self.notes]
+            out.append(r"\end{minipage}")
+        out.append(r"\end{table}")
+        return "\n".join(out) + "\n"
+
+    def to_html(self) -> str:
+        """An HTML table with the notes in a ``<tfoot>``."""
+        html = self.body.to_html(escape=True)
+        notes = "".join(f"<p><em>{n}</em></p>" for n in self.notes)
+        return f"<h4>{self.title}</h4>\n{html}\n{notes}\n"
+
+    def to_csv(self, path: str | Path | None = None) -> str:
+        """The tidy numbers (full precision) with the metadata columns; written if ``path``."""
+        text = self.long.to_csv(index=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+
+def _label(idx) -> str:
+    """Row label; standard-error rows (keys ending in a space) show no label."""
+    s = str(idx)
+    return "" if s.endswith(" ") else s
+
+
+def _fmt(x: float, digits: int) -> str:
+    if pd.isna(x):
+        return ""
+    return f"{x:.{digits}f}"
+
+
+def _stars(p: float) -> str:
+    if pd.isna(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def tidy_frame(models: Mapping[str, Results], alpha: float = 0.05) -> pd.DataFrame:
+    """Stack the tidy tables of several results with their metadata (long format)."""
+    frames = []
+    for name, res in models.items():
+        t = res.tidy(alpha)
+        meta = res.metadata()
+        t.insert(0, "model", name)
+        for k in ("estimator", "estimand", "vcov", "cluster", "n_obs", "n_clusters", "df",
+                  "reference", "weights", "data", "synthetic"):
+            t[k] = meta[k]
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+@strict_keywords
+def regression_table(
+    models: Results | Mapping[str, Results],
+    *,
+    title: str = "",
+    terms: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    digits: int = 3,
+    stars: bool = False,
+    show_ci: bool = False,
+    extra_rows: Mapping[str, Sequence[str]] | None = None,
+) -> Table:
+    """Side-by-side table of one or more results: estimate over (standard error).
+
+    Parameters
+    ----------
+    models : Results or mapping of str to Results
+        Column name -> results. A single Results gives one column.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when any model is on synthetic data.
+    terms : sequence of str, optional
+        Terms to show, in order; default all, in order of first appearance.
+    labels : mapping, optional
+        Display names for terms.
+    digits : int, default 3
+    stars : bool, default False
+        Significance stars (* 10%, ** 5%, *** 1%) from each model's own reference distribution.
+    show_ci : bool, default False
+        Show the 95% interval instead of the standard error.
+    extra_rows : mapping, optional
+        Further rows (e.g. ``{"Village FE": ["no", "yes"]}``).
+
+    Returns
+    -------
+    Table
+    """
+    if isinstance(models, Results):
+        models = {models.estimator: models}
+    labels = dict(labels or {})
+    long = tidy_frame(models)
+    if terms is None:
+        terms = list(dict.fromkeys(long["term"]))
+    cols = list(models)
+    rows: dict[str, list[str]] = {}
+    for term in terms:
+        est_row, se_row = [], []
+        for name in cols:
+            t = long[(long["model"] == name) & (long["term"] == term)]
+            if t.empty:
+                est_row.append("")
+                se_row.append("")
+                continue
+            r = t.iloc[0]
+            est_row.append(_fmt(r.estimate, digits) + (_stars(r.p_value) if stars else ""))
+            se_row.append(
+                f"[{_fmt(r.conf_low, digits)}, {_fmt(r.conf_high, digits)}]"
+                if show_ci
+                else f"({_fmt(r.std_error, digits)})"
+            )
+        label = labels.get(term, term)
+        rows[label] = est_row
+        rows[f"{label} "] = se_row  # trailing space keeps the index unique
+    meta = {name: res.metadata() for name, res in models.items()}
+    rows["N"] = [str(meta[c]["n_obs"]) for c in cols]
+    rows["Variance"] = [
+        str(meta[c]["vcov"]) + (f" ({meta[c]['cluster']}, G={meta[c]['n_clusters']})" if meta[c]["cluster"] else "")
+        for c in cols
+    ]
+    rows["Reference"] = [
+        "z" if meta[c]["df"] is None else f"t({meta[c]['df']})" for c in cols
+    ]
+    for k, v in (extra_rows or {}).items():
+        rows[k] = list(v)
+    body = pd.DataFrame(rows, index=cols).T
+    synthetic = any(res.synthetic for res in models.values())
+    notes = []
+    if synthetic:
+        lab = next(res.data_label for res in models.values() if res.synthetic)
+        notes.append(f"SYNTHETIC DATA: {lab}. Not evidence about any real population.")
+    else:
+        labs = sorted({res.data_label for res in models.values() if res.data_label})
+        if labs:
+            notes.append("Data: " + "; ".join(labs) + ".")
+    notes.append(
+        ("95% confidence intervals in brackets." if show_ci else "Standard errors in parentheses.")
+        + (" * p<0.1, ** p<0.05, *** p<0.01." if stars else "")
+    )
+    for name, res in models.items():
+        notes.append(
+            f"({name}) {res.estimator}; {res.estimand}; weights: {res.weights}; "
+            f"{res.vcov_spec.describe()}; {res.sample.describe()}."
+        )
+        notes.extend(f"({name}) {n}" for n in res.notes)
+    full_title = ("SYNTHETIC DATA - " if synthetic else "") + (title or "Estimates")
+    return Table(title=full_title, body=body, notes=tuple(notes), long=long)
+
+
+@strict_keywords
+def truth_table(
+    rows: Sequence[tuple[str, Results, str, float]], *, title: str, digits: int = 4
+) -> Table:
+    """Estimates beside the known truth of a synthetic twin.
+
+    Parameters
+    ----------
+    rows : sequence of (label, results, term, true value)
+    title : str
+
+    Returns
+    -------
+    Table
+        Columns estimate, std. error, truth, (estimate - truth)/SE.
+    """
+    body, long = {}, []
+    for label, res, term, truth in rows:
+        t = res.tidy().set_index("term").loc[term]
+        z = (t.estimate - truth) / t.std_error
+        body[label] = [_fmt(t.estimate, digits), _fmt(t.std_error, digits), _fmt(truth, digits), f"{z:.2f}"]
+        long.append({"label": label, "term": term, "estimate": t.estimate, "std_error": t.std_error,
+                     "truth": truth, "z_vs_truth": z, "estimator": res.estimator})
+    df = pd.DataFrame(body, index=["estimate", "std. error", "truth", "(est - truth)/SE"]).T
+    notes = ("SYNTHETIC DATA: the truth is the twin's data-generating process; |z| < 3 expected.",)
+    return Table(title="SYNTHETIC DATA - " + title, body=df, notes=notes, long=pd.DataFrame(long))
