@@ -48,7 +48,9 @@ def run(ctx: Context) -> FindingResult:
     if fe:
         models["LPM, village FE"] = lpm(formula, survey, fixed_effects=fe)
     else:
-        out.skipped.append("linear probability model with village fixed effects: the data have no village identifier")
+        out.skipped.append(
+            "linear probability model with village fixed effects: the data have no village identifier"
+        )
     out.results = {"probit": pr, "logit": lg, **models}
     out.tables["F1_participation_ame"] = regression_table(
         models,

@@ -48,14 +48,23 @@ def run(ctx: Context) -> FindingResult:
     controls = list(spec.premium_controls)
     if controls:
         models["controls"] = ols_premium(
-            survey, outcome=spec.outcome, treatment=spec.participation, controls=controls,
-            fixed_effects=fe, scale=scale,
+            survey,
+            outcome=spec.outcome,
+            treatment=spec.participation,
+            controls=controls,
+            fixed_effects=fe,
+            scale=scale,
         )
     inter = [c for c in spec.interactions if ctx.has(c)]
     if controls and inter:
         models["controls x participation"] = ols_premium(
-            survey, outcome=spec.outcome, treatment=spec.participation, controls=controls,
-            fixed_effects=fe, interactions=inter, scale=scale,
+            survey,
+            outcome=spec.outcome,
+            treatment=spec.participation,
+            controls=controls,
+            fixed_effects=fe,
+            interactions=inter,
+            scale=scale,
         )
     out.results.update(models)
     unit = "log points" if scale == "log" else "levels"
@@ -90,9 +99,23 @@ def run(ctx: Context) -> FindingResult:
             f"OLS ({name}): {t.estimate:+.3f} {unit}{extra} (95% CI {t.conf_low:+.3f} to {t.conf_high:+.3f})"
         )
     if ctx.truth is not None:
-        rows = [("raw gap, percent (population)", gap, "percent", ctx.truth["population_raw_gap_percent"])]
+        rows = [
+            (
+                "raw gap, percent (population)",
+                gap,
+                "percent",
+                ctx.truth["population_raw_gap_percent"],
+            )
+        ]
         if "controls x participation" in models:
-            rows.append(("ATE, log points", models["controls x participation"], spec.participation, ctx.truth["ate_log"]))
+            rows.append(
+                (
+                    "ATE, log points",
+                    models["controls x participation"],
+                    spec.participation,
+                    ctx.truth["ate_log"],
+                )
+            )
         out.truth_table = truth_table(rows, title="F2. Premium estimates vs the twin's true values")
     return out
 

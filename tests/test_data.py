@@ -49,8 +49,14 @@ def labelled_dta(tmp_path):
         str(path),
         variable_value_labels={
             "eshop": {1: "yes", 2: "no", -8: "don't know"},
-            "edu": {1: "primary or less", 2: "lower secondary", 3: "upper secondary",
-                    4: "vocational", 5: "tertiary", -9: "refused"},
+            "edu": {
+                1: "primary or less",
+                2: "lower secondary",
+                3: "upper secondary",
+                4: "vocational",
+                5: "tertiary",
+                -9: "refused",
+            },
         },
     )
     return path, df
@@ -109,6 +115,7 @@ def test_yaml_codebook_equals_toml(tmp_path):
     t = tmp_path / "cb.toml"
     t.write_text(CODEBOOK)
     a, b = load_codebook(y), load_codebook(t)
+
     def by_name(cb):
         return sorted(cb.columns, key=lambda c: c.name)
 
@@ -175,7 +182,9 @@ def test_design_errors():
     with pytest.raises(InvalidWeightError, match="> 0"):
         SurveyDesign(weights="weight").check(df.assign(weight=[1.0, 0.0, -2.0, 1.0]))
     with pytest.raises(InvalidWeightError, match="whole numbers"):
-        SurveyDesign(weights="weight", weight_type="fweight").check(df.assign(weight=[1.5, 1, 1, 1]))
+        SurveyDesign(weights="weight", weight_type="fweight").check(
+            df.assign(weight=[1.5, 1, 1, 1])
+        )
     with pytest.raises(UnknownOptionError, match="pweight"):
         SurveyDesign(weights="weight", weight_type="probability")
     with pytest.raises(DesignError, match="strata without PSUs"):
@@ -187,7 +196,10 @@ def test_design_errors():
 def test_sample_counts_drops_by_reason_and_refuses_inf():
     df = _frame().assign(income_pc=[10.0, np.nan, 30.0, 40.0], head_age=[np.nan, np.nan, 1.0, 2.0])
     s = build_sample(df, [("outcome", ["income_pc"]), ("regressor", ["head_age"])])
-    assert s.n_obs == 2 and dict(s.dropped) == {"missing outcome 'income_pc'": 1, "missing regressor 'head_age'": 1}
+    assert s.n_obs == 2 and dict(s.dropped) == {
+        "missing outcome 'income_pc'": 1,
+        "missing regressor 'head_age'": 1,
+    }
     with pytest.raises(ImpossibleValueError, match="infinite"):
         build_sample(df.assign(income_pc=[1.0, np.inf, 2.0, 3.0]), [("outcome", ["income_pc"])])
     with pytest.raises(EmptySampleError):

@@ -44,7 +44,14 @@ def panel():
 )
 def test_linear_matches_pyfixest_public_output(panel, vcov, pf_vcov):
     des = SurveyDesign(weights="w", weight_type="aweight")
-    ours = fit_ols("y ~ x + z", panel, fixed_effects=["v"], design=des, cluster="v" if vcov == "CRV1" else None, vcov=vcov)
+    ours = fit_ols(
+        "y ~ x + z",
+        panel,
+        fixed_effects=["v"],
+        design=des,
+        cluster="v" if vcov == "CRV1" else None,
+        vcov=vcov,
+    )
     ref = pf.feols("y ~ x + z | v", data=panel, weights="w", vcov=pf_vcov)
     t = ours.tidy().set_index("term")
     np.testing.assert_allclose(t["estimate"], ref.coef().to_numpy(), rtol=1e-10)
@@ -91,8 +98,12 @@ def test_probit_pweights_equal_statsmodels_glm_point_estimates(panel):
 
     res = probit("d ~ x + z", panel, design=SurveyDesign(weights="w"))
     X = sm.add_constant(panel[["x", "z"]].to_numpy())
-    glm = sm.GLM(panel.d.to_numpy(), X, family=sm.families.Binomial(sm.families.links.Probit()),
-                 var_weights=panel.w.to_numpy()).fit(tol=1e-12)
+    glm = sm.GLM(
+        panel.d.to_numpy(),
+        X,
+        family=sm.families.Binomial(sm.families.links.Probit()),
+        var_weights=panel.w.to_numpy(),
+    ).fit(tol=1e-12)
     np.testing.assert_allclose(res.params.to_numpy(), glm.params, rtol=1e-7)
     assert res.vcov_spec.kind == "HC1"
 
@@ -100,7 +111,9 @@ def test_probit_pweights_equal_statsmodels_glm_point_estimates(panel):
 def test_fweights_equal_expanded_data():
     rng = np.random.default_rng(1)
     n = 1000
-    raw = pd.DataFrame({"y": rng.integers(0, 3, n), "x": rng.integers(0, 4, n), "g": rng.integers(1, 11, n)})
+    raw = pd.DataFrame(
+        {"y": rng.integers(0, 3, n), "x": rng.integers(0, 4, n), "g": rng.integers(1, 11, n)}
+    )
     raw["b"] = (raw.y > 0).astype(float)
     col = raw.groupby(["y", "x", "g", "b"]).size().rename("f").reset_index()
     des = SurveyDesign(weights="f", weight_type="fweight")
@@ -129,7 +142,13 @@ def test_results_are_immutable_and_with_vcov_gives_new_object(panel):
     assert other is not res and other.vcov_spec.kind == "HC1" and res.vcov_spec.kind == "CRV1"
     assert other.n_obs == res.n_obs
     assert list(res.tidy().columns) == [
-        "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
     ]
     meta = res.metadata()
     for k in ("estimator", "estimand", "vcov", "n_obs", "n_clusters", "df"):
@@ -155,7 +174,9 @@ def test_bad_inputs_raise_named_errors_and_leave_data_unchanged(panel):
     with pytest.raises(OutcomeError, match="zero/negative"):
         ols_premium(df.assign(inc=df.inc.where(df.index > 3, 0.0)), outcome="inc", treatment="d")
     # levels accept zeros
-    ols_premium(df.assign(inc=df.inc.where(df.index > 3, 0.0)), outcome="inc", treatment="d", scale="levels")
+    ols_premium(
+        df.assign(inc=df.inc.where(df.index > 3, 0.0)), outcome="inc", treatment="d", scale="levels"
+    )
     pd.testing.assert_frame_equal(df, before)
 
 

@@ -46,7 +46,9 @@ def test_k02_pweights_default_to_a_sandwich():
     res = fit_ols("y ~ x", df, design=SurveyDesign(weights="w"))
     assert res.vcov_spec.kind == "HC1"
     # aweights may use the iid variance (analytic weights are inverse variances)
-    res_a = fit_ols("y ~ x", df, design=SurveyDesign(weights="w", weight_type="aweight"), vcov="iid")
+    res_a = fit_ols(
+        "y ~ x", df, design=SurveyDesign(weights="w", weight_type="aweight"), vcov="iid"
+    )
     assert res_a.vcov_spec.kind == "iid"
 
 

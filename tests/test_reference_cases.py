@@ -48,7 +48,9 @@ def test_nsw_through_shipped_codebook_gives_the_benchmark():
     from tests.conftest import ROOT
 
     case = reference_case("nsw_dw_experimental")
-    sd = read_survey(shared_file("data", case["data"]), ROOT / "replication" / "codebooks" / "nsw_dw.toml")
+    sd = read_survey(
+        shared_file("data", case["data"]), ROOT / "replication" / "codebooks" / "nsw_dw.toml"
+    )
     assert len(sd.data) == 445 and int(sd.data["e_household"].sum()) == 185
     assert sd.design.weights is None and sd.design.psu is None
     gap = raw_gap(sd, outcome="income_pc", treatment="e_household").tidy().set_index("term")

@@ -62,9 +62,22 @@ def test_cli_on_nsw_codebook(tmp_path):
     cb = ROOT / "replication" / "codebooks" / "nsw_dw.toml"
     out = tmp_path / "nsw"
     p = subprocess.run(
-        [sys.executable, "-m", "welfare.replicate", "--data", str(data), "--codebook", str(cb),
-         "--out", str(out), "--only", "F1,F2"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "welfare.replicate",
+            "--data",
+            str(data),
+            "--codebook",
+            str(cb),
+            "--out",
+            str(out),
+            "--only",
+            "F1,F2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert p.returncode == 0, p.stderr
     report = (out / "REPORT.md").read_text()

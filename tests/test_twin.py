@@ -84,8 +84,11 @@ def test_probit_recovers_marginal_coefficients_within_3_se(twin, analysis):
 def test_ols_with_interactions_recovers_the_ate(twin, analysis):
     sub, _ = analysis
     res = ols_premium(
-        sub, outcome="income_pc", treatment="e_household",
-        controls=list(TWIN_SPEC.premium_controls), fixed_effects=["village_id"],
+        sub,
+        outcome="income_pc",
+        treatment="e_household",
+        controls=list(TWIN_SPEC.premium_controls),
+        fixed_effects=["village_id"],
         interactions=list(TWIN_SPEC.interactions),
     )
     t = res.tidy().set_index("term").loc["e_household"]
@@ -96,7 +99,10 @@ def test_ols_with_interactions_recovers_the_ate(twin, analysis):
 def test_raw_gap_recovers_population_gap(twin, analysis):
     sub, _ = analysis
     g = raw_gap(sub, outcome="income_pc", treatment="e_household").tidy().set_index("term")
-    assert abs(g.loc["percent", "estimate"] - twin.truth["population_raw_gap_percent"]) < 3 * g.loc["percent", "std_error"]
+    assert (
+        abs(g.loc["percent", "estimate"] - twin.truth["population_raw_gap_percent"])
+        < 3 * g.loc["percent", "std_error"]
+    )
 
 
 def test_weights_matter_for_choice_based_sample(twin, analysis):

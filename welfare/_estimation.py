@@ -135,13 +135,18 @@ def formula_variables(formula: str) -> tuple[list[str], list[str]]:
     f = formulaic.Formula(formula)
 
     def order(names):
-        pos = {n: (m.start() if (m := re.search(rf"\b{re.escape(n)}\b", formula)) else 10**6) for n in names}
+        pos = {
+            n: (m.start() if (m := re.search(rf"\b{re.escape(n)}\b", formula)) else 10**6)
+            for n in names
+        }
         return sorted(names, key=lambda n: (pos[n], n))
 
     return order(f.lhs.required_variables), order(f.rhs.required_variables)
 
 
-def weights_array(frame: pd.DataFrame, design: SurveyDesign, sample: EstimationSample) -> np.ndarray:
+def weights_array(
+    frame: pd.DataFrame, design: SurveyDesign, sample: EstimationSample
+) -> np.ndarray:
     """Weights on the estimation sample (ones if unweighted)."""
     if design.weights is None:
         return np.ones(sample.n_obs)

@@ -184,7 +184,9 @@ def codebook_from_dict(raw: dict[str, Any], path: str | None = None) -> Codebook
         )
     scale = analysis.get("outcome_scale", "log")
     if scale not in ("log", "levels"):
-        raise CodebookError(f"[analysis] outcome_scale: expected 'log' or 'levels', found {scale!r}")
+        raise CodebookError(
+            f"[analysis] outcome_scale: expected 'log' or 'levels', found {scale!r}"
+        )
     return Codebook(
         name=str(meta.get("name", Path(path).stem if path else "codebook")),
         source=str(meta.get("source", "")),
@@ -222,5 +224,7 @@ def load_codebook(path: str | Path) -> Codebook:
 
         raw = yaml.safe_load(path.read_text()) or {}
     else:
-        raise CodebookError(f"codebook {str(path)!r}: expected .toml, .yaml or .yml, found {suffix!r}")
+        raise CodebookError(
+            f"codebook {str(path)!r}: expected .toml, .yaml or .yml, found {suffix!r}"
+        )
     return codebook_from_dict(raw, path=str(path))

@@ -133,7 +133,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict]]:
     raise DataError(f"data file {str(path)!r}: expected .csv, .parquet or .dta, found {suffix!r}")
 
 
-def _map_column(raw: pd.Series, spec: ColumnSpec, global_codes, file_labels) -> tuple[pd.Series, int]:
+def _map_column(
+    raw: pd.Series, spec: ColumnSpec, global_codes, file_labels
+) -> tuple[pd.Series, int]:
     col = raw.copy()
     codes = set(spec.missing_codes) | set(global_codes)
     n_codes = 0
@@ -177,7 +179,9 @@ def _key(v):
     return v
 
 
-def apply_codebook(frame: pd.DataFrame, codebook: Codebook, value_labels=None) -> tuple[pd.DataFrame, ReadReport]:
+def apply_codebook(
+    frame: pd.DataFrame, codebook: Codebook, value_labels=None
+) -> tuple[pd.DataFrame, ReadReport]:
     """Map a raw frame onto the schema as the codebook says; ``frame`` is not modified.
 
     Raises
@@ -242,9 +246,7 @@ def read_survey(path: str | Path, codebook: str | Path | Codebook | None = None)
     if codebook is None:
         from welfare.data.codebook import codebook_from_dict
 
-        cb = codebook_from_dict(
-            {"codebook": {"name": Path(path).stem}, "extra": {}}, path=None
-        )
+        cb = codebook_from_dict({"codebook": {"name": Path(path).stem}, "extra": {}}, path=None)
         data = frame.copy()
         for col, lab in labels.items():
             spec = ColumnSpec(name=col, source=col, labels=lab)

@@ -78,7 +78,9 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str = "col
     missing = [c for c in columns if c not in data.columns]
     if missing:
         close = {c: [d for d in data.columns if str(d).lower() == str(c).lower()] for c in missing}
-        hint = "".join(f" ({c!r} differs only in case from {v[0]!r})" for c, v in close.items() if v)
+        hint = "".join(
+            f" ({c!r} differs only in case from {v[0]!r})" for c, v in close.items() if v
+        )
         raise MissingColumnError(
             f"{role} {missing} not found in the data{hint}; available columns: "
             f"{list(data.columns)[:30]}"

@@ -193,10 +193,10 @@ def _population(rng: np.random.Generator, confounding: float) -> tuple[pd.DataFr
         list(EDUCATION_LEVELS),
         default="",
     )
-    edu_rank = np.select(
-        [edu == lev for lev in EDUCATION_LEVELS], [0, 1, 2, 2, 3]
-    ).astype(float)
-    urban = (rng.random(n) < special.expit(-0.5 - 0.35 * age10 + 0.3 * (edu_rank >= 1))).astype(float)
+    edu_rank = np.select([edu == lev for lev in EDUCATION_LEVELS], [0, 1, 2, 2, 3]).astype(float)
+    urban = (rng.random(n) < special.expit(-0.5 - 0.35 * age10 + 0.3 * (edu_rank >= 1))).astype(
+        float
+    )
     know = (
         rng.random(n) < special.expit(-0.7 - 0.45 * age10 + 0.35 * edu_rank + 0.5 * urban)
     ).astype(float)
@@ -279,17 +279,25 @@ def _truth(vill, pop) -> dict[str, Any]:
     edu_part = sum(BETA[lev] * x[lev] for lev in EDUCATION_LEVELS[1:])
     for lev in EDUCATION_LEVELS[1:]:
         base = idx - edu_part
-        ame[f"head_edu[{lev}]"] = float(np.mean(special.ndtr(base + BETA[lev]) - special.ndtr(base)))
+        ame[f"head_edu[{lev}]"] = float(
+            np.mean(special.ndtr(base + BETA[lev]) - special.ndtr(base))
+        )
     return {
         "label": SYNTHETIC_LABEL,
         "participation_model": "probit with village effects alpha_v = a0 + sigma_a z_v",
         "participation_a0": A0,
         "participation_sigma_a": SIGMA_A,
-        "participation_beta": {("head_age_per_10y" if k == "age10" else k): v for k, v in BETA.items()},
+        "participation_beta": {
+            ("head_age_per_10y" if k == "age10" else k): v for k, v in BETA.items()
+        },
         "participation_beta_marginal": {
             "Intercept": (A0 - 4.6 * BETA["age10"]) / scale,
             "head_age": BETA["age10"] / 10 / scale,
-            **{k: v / scale for k, v in BETA.items() if k not in ("age10",) and k not in EDUCATION_LEVELS},
+            **{
+                k: v / scale
+                for k, v in BETA.items()
+                if k not in ("age10",) and k not in EDUCATION_LEVELS
+            },
             **{f"head_edu[{lev}]": BETA[lev] / scale for lev in EDUCATION_LEVELS[1:]},
         },
         "participation_ame": ame,
@@ -310,7 +318,9 @@ def _truth(vill, pop) -> dict[str, Any]:
 
 
 @strict_keywords
-def taobao_village_survey(random_state: int | np.random.Generator = DEFAULT_SEED, *, confounding: float = 0.0) -> SyntheticSurvey:
+def taobao_village_survey(
+    random_state: int | np.random.Generator = DEFAULT_SEED, *, confounding: float = 0.0
+) -> SyntheticSurvey:
     """Generate the synthetic twin of the Taobao Village Survey with its true parameters.
 
     Parameters
@@ -359,28 +369,60 @@ def taobao_village_survey(random_state: int | np.random.Generator = DEFAULT_SEED
             parts.append(take)
     s = pd.concat(parts, ignore_index=True)
     s = pd.concat([s, _sources(rng, s)], axis=1)
-    s["consumption_pc"] = np.round(np.exp(2.2 + 0.75 * np.log(s["income_pc"]) + rng.normal(0, 0.3, len(s))), 2)
+    s["consumption_pc"] = np.round(
+        np.exp(2.2 + 0.75 * np.log(s["income_pc"]) + rng.normal(0, 0.3, len(s))), 2
+    )
     s["income_pc"] = np.round(s["income_total"] / s["hh_size"], 2)
     s["sampled_as"] = np.where(s["e_household"] == 1, "e-household", "other")
     # ---- item non-response, completely at random within the two sampling groups
     items = ["income", "head_edu", "head_urban_work", "head_ecom_knowledge"]
     probs = [0.55, 0.20, 0.15, 0.10]
     for flag, k in ((1.0, N_E_INCOMPLETE), (0.0, N_O_INCOMPLETE)):
-        rows = rng.choice(np.flatnonzero(s["e_household"].to_numpy() == flag), size=k, replace=False)
+        rows = rng.choice(
+            np.flatnonzero(s["e_household"].to_numpy() == flag), size=k, replace=False
+        )
         which = rng.choice(len(items), size=k, p=probs)
         for r, j in zip(rows, which, strict=True):
             if items[j] == "income":
-                s.loc[r, ["income_ecommerce", "income_wages", "income_farming", "income_transfers", "income_total", "income_pc"]] = np.nan
+                s.loc[
+                    r,
+                    [
+                        "income_ecommerce",
+                        "income_wages",
+                        "income_farming",
+                        "income_transfers",
+                        "income_total",
+                        "income_pc",
+                    ],
+                ] = np.nan
             else:
                 s.loc[r, items[j]] = np.nan if items[j] != "head_edu" else None
     s = s.sample(frac=1.0, random_state=rng.integers(2**31)).reset_index(drop=True)
     s.insert(0, "hh_id", np.arange(1, len(s) + 1))
     s["head_edu"] = pd.Categorical(s["head_edu"], categories=list(EDUCATION_LEVELS))
     cols = [
-        "hh_id", "province", "county_id", "village_id", "weight", "sampled_as", "e_household",
-        "head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge",
-        "hh_size", "hh_labour", "land_mu", "income_ecommerce", "income_wages", "income_farming",
-        "income_transfers", "income_total", "income_pc", "consumption_pc",
+        "hh_id",
+        "province",
+        "county_id",
+        "village_id",
+        "weight",
+        "sampled_as",
+        "e_household",
+        "head_age",
+        "head_female",
+        "head_edu",
+        "head_urban_work",
+        "head_ecom_knowledge",
+        "hh_size",
+        "hh_labour",
+        "land_mu",
+        "income_ecommerce",
+        "income_wages",
+        "income_farming",
+        "income_transfers",
+        "income_total",
+        "income_pc",
+        "consumption_pc",
     ]
     data = s[cols].copy()
     data.attrs = {"welfare_label": SYNTHETIC_LABEL, "welfare_synthetic": True}
@@ -388,8 +430,13 @@ def taobao_village_survey(random_state: int | np.random.Generator = DEFAULT_SEED
     design = SurveyDesign(weights="weight", weight_type="pweight", psu="village_id")
     design.check(data)
     survey = SurveyData(
-        data=data, design=design, codebook=None, label=SYNTHETIC_LABEL, synthetic=True,
-        sha256=None, report=None,
+        data=data,
+        design=design,
+        codebook=None,
+        label=SYNTHETIC_LABEL,
+        synthetic=True,
+        sha256=None,
+        report=None,
     )
     truth["seed"] = seed
     truth["confounding"] = confounding

@@ -32,7 +32,9 @@ class CollinearityWarning(WelfareWarning):
     """Regressors dropped because they are collinear (e.g. with the fixed effects)."""
 
 
-def drop_singletons(frame: pd.DataFrame, sample: EstimationSample, fixed_effects) -> EstimationSample:
+def drop_singletons(
+    frame: pd.DataFrame, sample: EstimationSample, fixed_effects
+) -> EstimationSample:
     """Remove singleton fixed-effect groups iteratively, counting them as a drop reason."""
     if not fixed_effects:
         return sample
@@ -93,7 +95,9 @@ def fit_ols(
     sample = prepare(inp.frame, inp.design, roles, cluster)
     sample = drop_singletons(inp.frame, sample, fixed_effects)
     clus = cluster or inp.design.psu
-    cols = list(dict.fromkeys(lhs + rhs + fixed_effects + inp.design.columns + ([clus] if clus else [])))
+    cols = list(
+        dict.fromkeys(lhs + rhs + fixed_effects + inp.design.columns + ([clus] if clus else []))
+    )
     sub = inp.frame.loc[sample.mask, cols].reset_index(drop=True)
     fml = formula + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
     if choice.kind == "iid":

@@ -163,7 +163,7 @@ class Results:
         return float(stats.t.ppf(1 - alpha / 2, self.df))
 
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
-        """The tidy table: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
+        """Return the tidy table: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
 
         Parameters
         ----------
@@ -238,7 +238,7 @@ class Results:
         return lines
 
     def summary(self, alpha: float = 0.05, digits: int = 4) -> str:
-        """A plain-text table a referee recognises, with all inference metadata."""
+        """Return a plain-text table a referee recognises, with all inference metadata."""
         t = self.tidy(alpha).set_index("term")
         stat_name = "z" if self.df is None else "t"
         t.columns = ["coef", "std err", stat_name, f"P>|{stat_name}|", "[lo", "hi]"]
@@ -246,7 +246,9 @@ class Results:
         if self.formula:
             head.append(f"Model: {self.formula}")
         body = t.to_string(float_format=lambda x: f"{x:.{digits}f}")
-        extra = [f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}" for k, v in self._extra.items()]
+        extra = [
+            f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}" for k, v in self._extra.items()
+        ]
         return "\n".join(head + ["=" * 72, body, "-" * 72] + extra + self.note_lines())
 
     def __repr__(self) -> str:

@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from welfare._estimation import clean_term, formula_variables, prepare, resolve_vcov, unpack, weights_array
+from welfare._estimation import (
+    clean_term,
+    formula_variables,
+    prepare,
+    resolve_vcov,
+    unpack,
+    weights_array,
+)
 from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.validate import check_binary
@@ -191,7 +198,9 @@ def _binary_model(
         try:
             glm = sm.GLM(y, X, family=family, **glm_kw).fit(maxiter=maxiter, tol=tol)
         except Exception as e:  # statsmodels raises on perfect separation
-            raise PerfectPredictionError(f"{link_name}: the fit failed ({e}); check for separation") from e
+            raise PerfectPredictionError(
+                f"{link_name}: the fit failed ({e}); check for separation"
+            ) from e
     b = np.asarray(glm.params, dtype=float)
     # Newton polishing with the analytic observed Hessian; converged when the Newton decrement
     # g'H^{-1}g (scale-free: the squared step in standard-error units) is below tol.

@@ -79,9 +79,11 @@ def average_marginal_effects(
     names, est, grads = [], [], []
     for var in variables:
         col = frame[var]
-        is_cat = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col)
+        is_cat = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
+            col
+        )
         vals = set(pd.unique(col.dropna()).tolist()) if not is_cat else set()
-        is_bin = (not is_cat) and vals <= {0, 1, 0.0, 1.0, True, False} and binary == "discrete"
+        is_bin = (not is_cat) and vals <= {0, 1} and binary == "discrete"
         if is_cat:
             levels = (
                 list(col.cat.categories)
@@ -90,15 +92,19 @@ def average_marginal_effects(
             )
             ref = levels[0]
             f0 = frame.copy()
-            f0[var] = pd.Categorical([ref] * len(f0), categories=levels) if isinstance(
-                col.dtype, pd.CategoricalDtype
-            ) else ref
+            f0[var] = (
+                pd.Categorical([ref] * len(f0), categories=levels)
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else ref
+            )
             X0 = _design(spec, f0)
             for lev in levels[1:]:
                 f1 = frame.copy()
-                f1[var] = pd.Categorical([lev] * len(f1), categories=levels) if isinstance(
-                    col.dtype, pd.CategoricalDtype
-                ) else lev
+                f1[var] = (
+                    pd.Categorical([lev] * len(f1), categories=levels)
+                    if isinstance(col.dtype, pd.CategoricalDtype)
+                    else lev
+                )
                 X1 = _design(spec, f1)
                 e, g = _discrete(link, X1, X0, b, wn)
                 names.append(f"{var}[{lev}]")
@@ -122,7 +128,9 @@ def average_marginal_effects(
             eta = X @ b
             db = D @ b
             e = float(np.sum(wn * link.pdf(eta) * db))
-            g = (X * (wn * link.dpdf(eta) * db)[:, None]).sum(0) + (D * (wn * link.pdf(eta))[:, None]).sum(0)
+            g = (X * (wn * link.dpdf(eta) * db)[:, None]).sum(0) + (
+                D * (wn * link.pdf(eta))[:, None]
+            ).sum(0)
             names.append(var)
             est.append(e)
             grads.append(g)

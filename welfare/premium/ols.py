@@ -110,21 +110,27 @@ def ols_premium(
         w = frame[inp.design.weights] if inp.design.weights else pd.Series(1.0, index=frame.index)
         for c in interactions:
             if not pd.api.types.is_numeric_dtype(frame[c]):
-                raise OutcomeError(f"interactions: expected numeric column, found {c!r} ({frame[c].dtype})")
+                raise OutcomeError(
+                    f"interactions: expected numeric column, found {c!r} ({frame[c].dtype})"
+                )
             m = float(np.average(frame.loc[mask, c], weights=w[mask]))
             frame[f"{treatment}_x_{c}"] = frame[treatment] * (frame[c] - m)
             terms.append(f"{treatment}_x_{c}")
     formula = f"{dep} ~ " + " + ".join(terms)
     from welfare.data.readers import SurveyData
 
-    passed = frame if not isinstance(data, SurveyData) else SurveyData(
-        data=frame,
-        design=data.design,
-        codebook=data.codebook,
-        label=data.label,
-        synthetic=data.synthetic,
-        sha256=data.sha256,
-        report=data.report,
+    passed = (
+        frame
+        if not isinstance(data, SurveyData)
+        else SurveyData(
+            data=frame,
+            design=data.design,
+            codebook=data.codebook,
+            label=data.label,
+            synthetic=data.synthetic,
+            sha256=data.sha256,
+            report=data.report,
+        )
     )
     res = fit_ols(
         formula,

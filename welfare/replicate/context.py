@@ -45,11 +45,21 @@ TWIN_SPEC = AnalysisSpec(
     outcome="income_pc",
     outcome_scale="log",
     participation_covariates=(
-        "head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge",
+        "head_age",
+        "head_female",
+        "head_edu",
+        "head_urban_work",
+        "head_ecom_knowledge",
     ),
     premium_controls=(
-        "head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge",
-        "hh_size", "hh_labour", "land_mu",
+        "head_age",
+        "head_female",
+        "head_edu",
+        "head_urban_work",
+        "head_ecom_knowledge",
+        "hh_size",
+        "hh_labour",
+        "land_mu",
     ),
     fixed_effects=("village_id",),
     interactions=("head_ecom_knowledge", "head_urban_work", "head_age"),
@@ -83,7 +93,7 @@ class Context:
         return self.survey.synthetic
 
     def has(self, *columns: str) -> bool:
-        """True if every column is in the data."""
+        """Return True if every column is in the data."""
         return all(c in self.survey.data.columns for c in columns)
 
 

@@ -47,8 +47,19 @@ FINDINGS: dict[str, str | None] = {
     "F8": None,
 }
 
-_PACKAGES = ("welfare", "numpy", "pandas", "scipy", "statsmodels", "pyfixest", "formulaic",
-             "scikit-learn", "matplotlib", "seaborn", "pyreadstat")
+_PACKAGES = (
+    "welfare",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "pyfixest",
+    "formulaic",
+    "scikit-learn",
+    "matplotlib",
+    "seaborn",
+    "pyreadstat",
+)
 
 
 def _claims() -> dict:
@@ -64,12 +75,23 @@ def analysis_sample(survey: SurveyData, spec: AnalysisSpec) -> tuple[SurveyData,
     roles = [
         ("participation", [spec.participation]),
         ("outcome", [spec.outcome]),
-        ("covariate", list(dict.fromkeys(spec.participation_covariates + spec.premium_controls + spec.interactions))),
+        (
+            "covariate",
+            list(
+                dict.fromkeys(
+                    spec.participation_covariates + spec.premium_controls + spec.interactions
+                )
+            ),
+        ),
         ("fixed effect", list(spec.fixed_effects)),
     ]
     roles = [(r, [c for c in cols if c in survey.data.columns]) for r, cols in roles]
-    missing = [c for r, cols in (("participation", [spec.participation]), ("outcome", [spec.outcome])) for c in cols
-               if c not in survey.data.columns]
+    missing = [
+        c
+        for r, cols in (("participation", [spec.participation]), ("outcome", [spec.outcome]))
+        for c in cols
+        if c not in survey.data.columns
+    ]
     if missing:
         raise ReplicationError(
             f"the data lack {missing}; expected the participation and outcome columns named in "
@@ -193,7 +215,9 @@ def run(
             res.truth_table.to_csv(out / "tables" / f"{name}.csv")
         timings[fid] = time.perf_counter() - t0
         results[fid] = res
-        say(f"[{fid}] done in {timings[fid]:.1f} s: {len(res.tables)} table(s), {len(res.figures)} figure(s)")
+        say(
+            f"[{fid}] done in {timings[fid]:.1f} s: {len(res.tables)} table(s), {len(res.figures)} figure(s)"
+        )
     timings["total"] = time.perf_counter() - t_start
     manifest = {
         "command": " ".join(sys.argv) if sys.argv else "",
@@ -220,7 +244,9 @@ def run(
     return results
 
 
-def _write_report(out: Path, survey: SurveyData, sample: EstimationSample, results, ids, manifest) -> None:
+def _write_report(
+    out: Path, survey: SurveyData, sample: EstimationSample, results, ids, manifest
+) -> None:
     claims = _claims()
     tag = " [synthetic twin]" if survey.synthetic else f" [{survey.label}]"
     lines = ["# welfare replication report", ""]
@@ -246,7 +272,11 @@ def _write_report(out: Path, survey: SurveyData, sample: EstimationSample, resul
         lines.append(f"**Report:** {c.get('claim', '')}")
         lines.append("")
         if fid not in results:
-            why = "not implemented in this version" if FINDINGS[fid] is None else "not requested (--only)"
+            why = (
+                "not implemented in this version"
+                if FINDINGS[fid] is None
+                else "not requested (--only)"
+            )
             lines.append(f"**Here:** not run ({why}).")
             lines.append("")
             continue
@@ -280,16 +310,27 @@ def main(argv: list[str] | None = None) -> int:
         description="Replicate the household-level findings of 'E-commerce Development: "
         "Experience from China' (2019). Default data: the SYNTHETIC twin.",
     )
-    p.add_argument("--data", help="your survey file (.csv, .parquet, .dta); default: synthetic twin")
+    p.add_argument(
+        "--data", help="your survey file (.csv, .parquet, .dta); default: synthetic twin"
+    )
     p.add_argument("--codebook", help="codebook (.toml/.yaml) mapping --data onto welfare's schema")
-    p.add_argument("--out", default="welfare-replication", help="output folder (default: %(default)s)")
+    p.add_argument(
+        "--out", default="welfare-replication", help="output folder (default: %(default)s)"
+    )
     p.add_argument("--only", help="comma-separated finding ids, e.g. F1,F2")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     a = p.parse_args(argv)
     only = a.only.split(",") if a.only else None
     try:
-        run(data=a.data, codebook=a.codebook, out=a.out, only=only, seed=a.seed, progress=not a.quiet)
+        run(
+            data=a.data,
+            codebook=a.codebook,
+            out=a.out,
+            only=only,
+            seed=a.seed,
+            progress=not a.quiet,
+        )
     except (ReplicationError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

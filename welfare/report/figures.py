@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd
-
 from welfare._options import strict_keywords
 from welfare.inference.results import Results
 from welfare.report.tables import tidy_frame
@@ -60,9 +58,13 @@ def coefficient_plot(
     for (name, grp), color in zip(long.groupby("model", sort=False), palette, strict=False):
         y = grp["pos"] + offsets[name]
         ax.errorbar(
-            grp["estimate"], y,
+            grp["estimate"],
+            y,
             xerr=[grp["estimate"] - grp["conf_low"], grp["conf_high"] - grp["estimate"]],
-            fmt="o", color=color, capsize=3, label=name,
+            fmt="o",
+            color=color,
+            capsize=3,
+            label=name,
         )
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(range(len(order)), order)
@@ -72,12 +74,15 @@ def coefficient_plot(
     if len(models) > 1:
         ax.legend(fontsize=8, loc="best")
     if synthetic:
-        fig.text(0.01, 0.005, "Synthetic twin: demonstrates the method, not evidence about China.",
-                 fontsize=7, color="firebrick")
+        fig.text(
+            0.01,
+            0.005,
+            "Synthetic twin: demonstrates the method, not evidence about China.",
+            fontsize=7,
+            color="firebrick",
+        )
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-
-

@@ -51,11 +51,19 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        """A ``threeparttable``-free LaTeX tabular with notes as a footnote block."""
+        """Return a LaTeX table with notes as a footnote block."""
 
         def esc(s: str) -> str:
-            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                         ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+            for a, b in (
+                ("\\", r"\textbackslash{}"),
+                ("&", r"\&"),
+                ("%", r"\%"),
+                ("_", r"\_"),
+                ("#", r"\#"),
+                ("$", r"\$"),
+                ("{", r"\{"),
+                ("}", r"\}"),
+            ):
                 s = s.replace(a, b) if a != "\\" else s
             return s.replace("[", "{[}").replace("]", "{]}")
 
@@ -79,13 +87,13 @@ class Table:
         return "\n".join(out) + "\n"
 
     def to_html(self) -> str:
-        """An HTML table with the notes in a ``<tfoot>``."""
+        """Return an HTML table with the notes below it."""
         html = self.body.to_html(escape=True)
         notes = "".join(f"<p><em>{n}</em></p>" for n in self.notes)
         return f"<h4>{self.title}</h4>\n{html}\n{notes}\n"
 
     def to_csv(self, path: str | Path | None = None) -> str:
-        """The tidy numbers (full precision) with the metadata columns; written if ``path``."""
+        """Return the tidy numbers (full precision) with the metadata columns; written if ``path``."""
         text = self.long.to_csv(index=False)
         if path is not None:
             Path(path).write_text(text)
@@ -120,8 +128,19 @@ def tidy_frame(models: Mapping[str, Results], alpha: float = 0.05) -> pd.DataFra
         t = res.tidy(alpha)
         meta = res.metadata()
         t.insert(0, "model", name)
-        for k in ("estimator", "estimand", "vcov", "cluster", "n_obs", "n_clusters", "df",
-                  "reference", "weights", "data", "synthetic"):
+        for k in (
+            "estimator",
+            "estimand",
+            "vcov",
+            "cluster",
+            "n_obs",
+            "n_clusters",
+            "df",
+            "reference",
+            "weights",
+            "data",
+            "synthetic",
+        ):
             t[k] = meta[k]
         frames.append(t)
     return pd.concat(frames, ignore_index=True)
@@ -192,12 +211,11 @@ def regression_table(
     meta = {name: res.metadata() for name, res in models.items()}
     rows["N"] = [str(meta[c]["n_obs"]) for c in cols]
     rows["Variance"] = [
-        str(meta[c]["vcov"]) + (f" ({meta[c]['cluster']}, G={meta[c]['n_clusters']})" if meta[c]["cluster"] else "")
+        str(meta[c]["vcov"])
+        + (f" ({meta[c]['cluster']}, G={meta[c]['n_clusters']})" if meta[c]["cluster"] else "")
         for c in cols
     ]
-    rows["Reference"] = [
-        "z" if meta[c]["df"] is None else f"t({meta[c]['df']})" for c in cols
-    ]
+    rows["Reference"] = ["z" if meta[c]["df"] is None else f"t({meta[c]['df']})" for c in cols]
     for k, v in (extra_rows or {}).items():
         rows[k] = list(v)
     body = pd.DataFrame(rows, index=cols).T
@@ -244,9 +262,23 @@ def truth_table(
     for label, res, term, truth in rows:
         t = res.tidy().set_index("term").loc[term]
         z = (t.estimate - truth) / t.std_error
-        body[label] = [_fmt(t.estimate, digits), _fmt(t.std_error, digits), _fmt(truth, digits), f"{z:.2f}"]
-        long.append({"label": label, "term": term, "estimate": t.estimate, "std_error": t.std_error,
-                     "truth": truth, "z_vs_truth": z, "estimator": res.estimator})
+        body[label] = [
+            _fmt(t.estimate, digits),
+            _fmt(t.std_error, digits),
+            _fmt(truth, digits),
+            f"{z:.2f}",
+        ]
+        long.append(
+            {
+                "label": label,
+                "term": term,
+                "estimate": t.estimate,
+                "std_error": t.std_error,
+                "truth": truth,
+                "z_vs_truth": z,
+                "estimator": res.estimator,
+            }
+        )
     df = pd.DataFrame(body, index=["estimate", "std. error", "truth", "(est - truth)/SE"]).T
     notes = ("SYNTHETIC DATA: the truth is the twin's data-generating process; |z| < 3 expected.",)
     return Table(title="SYNTHETIC DATA - " + title, body=df, notes=notes, long=pd.DataFrame(long))
