@@ -167,3 +167,18 @@ def test_ame_delta_method_matches_numerical_gradient():
     out = res.ame(["x"]).tidy().set_index("term").loc["x"]
     assert out.estimate == pytest.approx(ame(b0), rel=1e-7)
     assert out.std_error == pytest.approx(se, rel=1e-5)
+
+
+def test_k04_misspelled_design_keyword():
+    with pytest.raises(UnknownOptionError, match="did you mean 'weights'"):
+        SurveyDesign(wieghts="w")
+
+
+def test_ame_with_vcov_refits_the_model_on_the_same_sample():
+    df = _k02_data()
+    df["g"] = np.arange(len(df)) % 40
+    ame = probit("d ~ x", df, cluster="g").ame()
+    hc = ame.with_vcov("HC1")
+    direct = probit("d ~ x", df, vcov="HC1").ame()
+    assert hc.vcov_spec.kind == "HC1" and hc.n_obs == ame.n_obs
+    np.testing.assert_allclose(hc.std_errors, direct.std_errors, rtol=1e-12)

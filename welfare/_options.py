@@ -24,8 +24,9 @@ def strict_keywords(func: F) -> F:
     allowed = [
         p.name
         for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
     ]
+    name = func.__qualname__.replace(".__init__", "")
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -36,7 +37,7 @@ def strict_keywords(func: F) -> F:
                 close = difflib.get_close_matches(k, allowed, n=1)
                 hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
             raise UnknownOptionError(
-                f"{func.__name__}() got unknown keyword argument(s) {', '.join(hints)}; "
+                f"{name}() got unknown keyword argument(s) {', '.join(hints)}; "
                 f"allowed: {', '.join(allowed)}"
             )
         return func(*args, **kwargs)

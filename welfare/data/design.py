@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from welfare._options import check_option
+from welfare._options import check_option, strict_keywords
 from welfare.errors import DesignError, InvalidWeightError, MissingColumnError
 
 __all__ = ["SurveyDesign", "WEIGHT_TYPES"]
@@ -125,3 +125,7 @@ class SurveyDesign:
                 f"expected at least 2 PSUs in every stratum, found "
                 f"{len(single)} stratum/strata with one PSU: {single.index.tolist()[:5]}"
             )
+
+
+# a misspelled keyword (SurveyDesign(wieghts=...)) names the allowed ones (fault kind K04)
+SurveyDesign.__init__ = strict_keywords(SurveyDesign.__init__)  # type: ignore[method-assign]

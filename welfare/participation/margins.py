@@ -152,6 +152,9 @@ def average_marginal_effects(
             "ones (vs the reference level); delta-method SEs, covariates at sample values.",
         ),
         formula=model.formula,
+        refit=lambda v: average_marginal_effects(
+            model.with_vcov(v), variables=variables, binary=binary
+        ),
     )
 
 
