@@ -14,6 +14,16 @@ from welfare.report import coefficient_plot, regression_table, truth_table
 
 FINDING = "F1"
 
+# (claim, AME term, expected sign) for the report's determinants of participation
+CLAIM_CHECKS = (
+    ("younger household heads", "head_age", -1),
+    ("lower secondary education", "head_edu[lower secondary]", +1),
+    ("upper secondary education", "head_edu[upper secondary]", +1),
+    ("technical/vocational education", "head_edu[vocational]", +1),
+    ("urban work experience", "head_urban_work", +1),
+    ("knowledge of e-commerce", "head_ecom_knowledge", +1),
+)
+
 
 def _rhs(ctx: Context) -> str:
     data = ctx.survey.data
@@ -69,10 +79,29 @@ def run(ctx: Context) -> FindingResult:
     out.figures.append(fig)
     ame = models["probit AME"].tidy().set_index("term")
     lines = []
-    for term, row in ame.iterrows():
-        lines.append(
-            f"{term}: AME {row.estimate:+.3f} (95% CI {row.conf_low:+.3f} to {row.conf_high:+.3f})"
+    for what, term, sign in CLAIM_CHECKS:
+        if term not in ame.index:
+            continue
+        r = ame.loc[term]
+        agrees = (r.conf_high < 0) if sign < 0 else (r.conf_low > 0)
+        opposite = (r.conf_low > 0) if sign < 0 else (r.conf_high < 0)
+        verdict = (
+            "as in the report"
+            if agrees
+            else "opposite to the report"
+            if opposite
+            else "not significant at 5%"
         )
+        lines.append(
+            f"{what} ({term}): AME {r.estimate:+.3f} (95% CI {r.conf_low:+.3f} to "
+            f"{r.conf_high:+.3f}) - {verdict}"
+        )
+    checked = {t for _, t, _ in CLAIM_CHECKS}
+    for term, r in ame.iterrows():
+        if term not in checked:
+            lines.append(
+                f"{term}: AME {r.estimate:+.3f} (95% CI {r.conf_low:+.3f} to {r.conf_high:+.3f})"
+            )
     out.here = lines
     if ctx.truth is not None:
         rows = [

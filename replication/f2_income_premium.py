@@ -28,7 +28,7 @@ def run(ctx: Context) -> FindingResult:
     )
     g = gap.tidy().set_index("term")
     out.here.append(
-        f"raw gap: {100 * g.loc['percent', 'estimate']:+.1f}% (95% CI "
+        f"raw gap (report: +80%): {100 * g.loc['percent', 'estimate']:+.1f}% (95% CI "
         f"{100 * g.loc['percent', 'conf_low']:+.1f}% to {100 * g.loc['percent', 'conf_high']:+.1f}%), "
         f"{g.loc['log_points', 'estimate']:.3f} log points; difference "
         f"{g.loc['difference', 'estimate']:,.2f} (SE {g.loc['difference', 'std_error']:,.2f}) in levels"

@@ -18,13 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from welfare._estimation import unpack
+from welfare._estimation import prepare, unpack
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
 from welfare.errors import OutcomeError
-from welfare.inference.linear import fit_ols
+from welfare.inference.linear import drop_singletons, fit_ols
 from welfare.inference.results import Results
 
 __all__ = ["ols_premium"]
@@ -104,14 +104,19 @@ def ols_premium(
             terms.append(f"C({c})")
         else:
             terms.append(c)
-    extra_roles = []
     if interactions:
-        mask = frame[[dep, treatment] + controls + interactions].notna().all(axis=1)
+        # centre at the weighted means of the estimation sample itself (same mask as the fit)
+        roles = [("outcome", [dep]), ("regressor", [treatment] + controls + interactions)]
+        fes = list(fixed_effects or [])
+        if fes:
+            roles.append(("fixed effect", fes))
+        sample = drop_singletons(frame, prepare(frame, inp.design, roles, cluster), fes)
+        mask = sample.mask
         w = frame[inp.design.weights] if inp.design.weights else pd.Series(1.0, index=frame.index)
         for c in interactions:
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 raise OutcomeError(
-                    f"interactions: expected numeric column, found {c!r} ({frame[c].dtype})"
+                    f"interactions: expected a numeric column, found {c!r} ({frame[c].dtype})"
                 )
             m = float(np.average(frame.loc[mask, c], weights=w[mask]))
             frame[f"{treatment}_x_{c}"] = frame[treatment] * (frame[c] - m)
@@ -146,6 +151,5 @@ def ols_premium(
             else "conditional participation premium"
         )
         + (" in log points" if scale == "log" else " in levels"),
-        extra_roles=extra_roles,
     )
     return res
