@@ -11,6 +11,7 @@ from welfare.data.design import SurveyDesign
 from welfare.participation import logit, lpm, probit
 from welfare.replicate.context import Context, FindingResult
 from welfare.report import coefficient_plot, regression_table, truth_table
+from welfare.report.tables import format_number as num
 
 FINDING = "F1"
 
@@ -64,11 +65,18 @@ def run(ctx: Context) -> FindingResult:
     out.results = {"probit": pr, "logit": lg, **models}
     out.tables["F1_participation_ame"] = regression_table(
         models,
-        title="F1. Participation in e-commerce: average marginal effects on P(participate)",
+        title=f"F1. Participation: average marginal effects on P({spec.participation} = 1)",
         stars=True,
+        notes=(
+            f"Participation: {ctx.describe(spec.participation)}.",
+            "AMEs are changes in the participation probability per unit of the regressor "
+            "(per year of age; 0 -> 1 for indicators; vs the reference level for categories).",
+        ),
     )
     out.tables["F1_probit_coefficients"] = regression_table(
-        {"probit": pr, "logit": lg}, title="F1. Participation: probit and logit index coefficients"
+        {"probit": pr, "logit": lg},
+        title="F1. Participation: probit and logit index coefficients",
+        notes=(f"Participation: {ctx.describe(spec.participation)}.",),
     )
     fig = coefficient_plot(
         {"probit": models["probit AME"], "logit": models["logit AME"]},
@@ -79,28 +87,30 @@ def run(ctx: Context) -> FindingResult:
     out.figures.append(fig)
     ame = models["probit AME"].tidy().set_index("term")
     lines = []
-    for what, term, sign in CLAIM_CHECKS:
+    checks = CLAIM_CHECKS if spec.compare_with_report else ()
+    for what, term, sign in checks:
         if term not in ame.index:
             continue
         r = ame.loc[term]
         agrees = (r.conf_high < 0) if sign < 0 else (r.conf_low > 0)
         opposite = (r.conf_low > 0) if sign < 0 else (r.conf_high < 0)
         verdict = (
-            "as in the report"
+            ("as in the report" + (" (the twin is built this way)" if ctx.synthetic else ""))
             if agrees
             else "opposite to the report"
             if opposite
             else "not significant at 5%"
         )
         lines.append(
-            f"{what} ({term}): AME {r.estimate:+.3f} (95% CI {r.conf_low:+.3f} to "
-            f"{r.conf_high:+.3f}) - {verdict}"
+            f"{what} ({term}): AME {num(r.estimate, 3, True)} (95% CI "
+            f"{num(r.conf_low, 3, True)} to {num(r.conf_high, 3, True)}) - {verdict}"
         )
-    checked = {t for _, t, _ in CLAIM_CHECKS}
+    checked = {t for _, t, _ in checks}
     for term, r in ame.iterrows():
         if term not in checked:
             lines.append(
-                f"{term}: AME {r.estimate:+.3f} (95% CI {r.conf_low:+.3f} to {r.conf_high:+.3f})"
+                f"{term}: AME {num(r.estimate, 3, True)} (95% CI {num(r.conf_low, 3, True)} to "
+                f"{num(r.conf_high, 3, True)})"
             )
     out.here = lines
     if ctx.truth is not None:

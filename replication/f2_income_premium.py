@@ -25,13 +25,20 @@ def run(ctx: Context) -> FindingResult:
         + (" (design-weighted)" if survey.design.weights else " (unweighted)"),
         digits=4,
         show_ci=True,
+        notes=(
+            f"Outcome: {ctx.describe(spec.outcome)}; participation: "
+            f"{ctx.describe(spec.participation)}.",
+            "relative_gap = mean_treated / mean_control - 1 (0.80 means +80%).",
+        ),
     )
     g = gap.tidy().set_index("term")
+    report = "(report: +80%): " if spec.compare_with_report else ": "
     out.here.append(
-        f"raw gap (report: +80%): {100 * g.loc['percent', 'estimate']:+.1f}% (95% CI "
-        f"{100 * g.loc['percent', 'conf_low']:+.1f}% to {100 * g.loc['percent', 'conf_high']:+.1f}%), "
+        f"raw gap {report}{100 * g.loc['relative_gap', 'estimate']:+.1f}% (95% CI "
+        f"{100 * g.loc['relative_gap', 'conf_low']:+.1f}% to {100 * g.loc['relative_gap', 'conf_high']:+.1f}%), "
         f"{g.loc['log_points', 'estimate']:.3f} log points; difference "
-        f"{g.loc['difference', 'estimate']:,.2f} (SE {g.loc['difference', 'std_error']:,.2f}) in levels"
+        f"{g.loc['difference', 'estimate']:,.2f} (SE {g.loc['difference', 'std_error']:,.2f}) "
+        f"in levels of {ctx.describe(spec.outcome)}"
     )
     fe = [f for f in spec.fixed_effects if ctx.has(f)]
     if not fe:
@@ -77,8 +84,20 @@ def run(ctx: Context) -> FindingResult:
         extra_rows={
             "Fixed effects": [", ".join(fe) or "none"] * len(models),
             "Controls": ["no"] + ["yes"] * (len(models) - 1),
-            "Interactions (ATE)": ["no"] * min(2, len(models)) + ["yes"] * (len(models) - 2),
+            "Controls x participation": ["no"] * min(2, len(models)) + ["yes"] * (len(models) - 2),
         },
+        notes=(
+            f"Outcome: {ctx.describe(spec.outcome)}"
+            + (", in logs" if scale == "log" else ", in levels")
+            + f"; participation: {ctx.describe(spec.participation)}.",
+            f"Controls: {', '.join(controls) or 'none'}."
+            + (
+                f" Interacted with participation (centred at weighted sample means, so the "
+                f"coefficient is the ATE under linear heterogeneity): {', '.join(inter)}."
+                if controls and inter
+                else ""
+            ),
+        ),
     )
     fig = coefficient_plot(
         models,
@@ -101,9 +120,9 @@ def run(ctx: Context) -> FindingResult:
     if ctx.truth is not None:
         rows = [
             (
-                "raw gap, percent (population)",
+                "raw gap, ratio of means - 1 (population)",
                 gap,
-                "percent",
+                "relative_gap",
                 ctx.truth["population_raw_gap_percent"],
             )
         ]

@@ -197,3 +197,25 @@ def test_singleton_fixed_effects_are_dropped_and_counted(panel):
     res = ols_premium(df, outcome="inc", treatment="d", fixed_effects=["v"], cluster="v")
     assert dict(res.sample.dropped) == {"singleton fixed-effect group (v)": 1}
     assert res.n_obs == len(df) - 1
+
+
+def test_string_where_a_list_is_expected_is_refused(panel):
+    from welfare.errors import UnknownOptionError
+
+    with pytest.raises(UnknownOptionError, match=r"controls=\['x'\]"):
+        ols_premium(panel, outcome="inc", treatment="d", controls="x")
+    with pytest.raises(UnknownOptionError, match="fixed_effects"):
+        fit_ols("y ~ x", panel, fixed_effects="v")
+    with pytest.raises(MissingColumnError, match="did you mean 'x'"):
+        probit("d ~ x", panel).ame(["xx"]) if False else ols_premium(
+            panel, outcome="inc", treatment="d", controls=["xx"]
+        )
+
+
+def test_format_number_keeps_tiny_effects_readable():
+    from welfare.report.tables import format_number
+
+    assert format_number(0.0123) == "0.012"
+    assert format_number(-7.44e-06) == "-7.44e-06"
+    assert format_number(0.0) == "0.000"
+    assert format_number(0.25, 3, True) == "+0.250"

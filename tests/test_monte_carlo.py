@@ -22,11 +22,19 @@ def _one(seed: int) -> dict[str, bool]:
     ame = probit(F1, sub).ame().tidy().set_index("term")
     for term, truth in twin.truth["participation_ame"].items():
         covered[f"AME {term}"] = ame.loc[term, "conf_low"] <= truth <= ame.loc[term, "conf_high"]
-    ate = ols_premium(
-        sub, outcome="income_pc", treatment="e_household",
-        controls=list(TWIN_SPEC.premium_controls), fixed_effects=["village_id"],
-        interactions=list(TWIN_SPEC.interactions),
-    ).tidy().set_index("term").loc["e_household"]
+    ate = (
+        ols_premium(
+            sub,
+            outcome="income_pc",
+            treatment="e_household",
+            controls=list(TWIN_SPEC.premium_controls),
+            fixed_effects=["village_id"],
+            interactions=list(TWIN_SPEC.interactions),
+        )
+        .tidy()
+        .set_index("term")
+        .loc["e_household"]
+    )
     covered["ATE (log points)"] = ate.conf_low <= twin.truth["ate_log"] <= ate.conf_high
     return covered
 

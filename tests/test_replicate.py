@@ -87,3 +87,49 @@ def test_cli_on_nsw_codebook(tmp_path):
     gap = pd.read_csv(out / "tables" / "F2_raw_gap.csv").set_index("term")
     assert_printed(gap.loc["difference", "estimate"], case["value"], "NSW gap via CLI")
     assert_printed(gap.loc["difference", "std_error"], case["se"], "NSW SE via CLI")
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "welfare.replicate", *map(str, args)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_cli_errors_are_one_line_messages(tmp_path):
+    data = shared_file("data", "daag_nsw74demo.csv")
+    bad = tmp_path / "bad.toml"
+    text = (ROOT / "replication" / "codebooks" / "nsw_dw.toml").read_text()
+    bad.write_text(text.replace('source = "re78"', 'source = "re_78"'))
+    p = _cli("--data", data, "--codebook", bad, "--out", tmp_path / "o1")
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "re_78" in p.stderr
+    bad.write_text(text.replace('"earnings_1975"]', '"earnings_1976"]'))
+    p = _cli("--data", data, "--codebook", bad, "--out", tmp_path / "o2")
+    assert p.returncode == 2 and "earnings_1976" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "o2" / "tables").exists() or not any((tmp_path / "o2" / "tables").iterdir())
+
+
+def test_shipped_codebook_by_name_from_any_folder(tmp_path):
+    data = shared_file("data", "daag_nsw74demo.csv")
+    p = subprocess.run(
+        [sys.executable, "-m", "welfare.replicate", "--data", str(data), "--codebook", "nsw_dw",
+         "--out", "out", "--only", "F2", "--quiet"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "context only" in (tmp_path / "out" / "REPORT.md").read_text()
+
+
+def test_output_folder_is_protected_and_stale_files_removed(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("x")
+    with pytest.raises(ReplicationError, match="not a welfare output"):
+        run(out=foreign, progress=False, only=["F1"])
+    assert (foreign / "thesis.tex").exists()
+    out = tmp_path / "out"
+    run(out=out, progress=False, only=["F2"])
+    assert (out / "tables" / "F2_raw_gap.csv").exists()
+    run(out=out, progress=False, only=["F1"])
+    assert not (out / "tables" / "F2_raw_gap.csv").exists()
+    assert (out / "tables" / "F1_participation_ame.csv").exists()

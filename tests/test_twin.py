@@ -100,8 +100,8 @@ def test_raw_gap_recovers_population_gap(twin, analysis):
     sub, _ = analysis
     g = raw_gap(sub, outcome="income_pc", treatment="e_household").tidy().set_index("term")
     assert (
-        abs(g.loc["percent", "estimate"] - twin.truth["population_raw_gap_percent"])
-        < 3 * g.loc["percent", "std_error"]
+        abs(g.loc["relative_gap", "estimate"] - twin.truth["population_raw_gap_percent"])
+        < 3 * g.loc["relative_gap", "std_error"]
     )
 
 

@@ -55,3 +55,26 @@ def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
             f"{name}={value!r} is not allowed{hint}; expected one of {allowed}"
         )
     return value
+
+
+def as_columns(name: str, value: Any) -> list[str]:
+    """A list of column names from ``None``, a list or a tuple; a bare string is refused.
+
+    Raises
+    ------
+    UnknownOptionError
+        ``value`` is a string (``"age"`` would otherwise be read as ``["a", "g", "e"]``) or
+        holds something other than strings.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        raise UnknownOptionError(
+            f"{name}: expected a list of column names, found the string {value!r} "
+            f"(write {name}=[{value!r}])"
+        )
+    out = list(value)
+    bad = [v for v in out if not isinstance(v, str)]
+    if bad:
+        raise UnknownOptionError(f"{name}: expected column names (str), found {bad[:3]}")
+    return out

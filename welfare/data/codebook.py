@@ -30,6 +30,7 @@ A codebook is a small TOML or YAML file::
     premium_controls = ["head_age", "head_edu"]
     fixed_effects = ["village_id"]
     label = "short label shown in tables"
+    compare_with_report = true # false: no verdicts against the report's claims (other settings)
 
 Missing-value codes become missing values and are counted per column in
 :class:`ReadReport`; nothing else is recoded unless the codebook says so (``values``/``labels``).
@@ -60,6 +61,7 @@ _ANALYSIS_KEYS = {
     "premium_controls",
     "fixed_effects",
     "label",
+    "compare_with_report",
 }
 
 

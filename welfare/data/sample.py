@@ -8,13 +8,19 @@ the columns, never on the variance option.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from welfare.errors import EmptySampleError, ImpossibleValueError, MissingColumnError
+from welfare.errors import (
+    EmptySampleError,
+    ImpossibleValueError,
+    MissingColumnError,
+    UnknownOptionError,
+)
 
 __all__ = ["EstimationSample", "build_sample", "require_columns"]
 
@@ -75,12 +81,21 @@ def require_columns(data: pd.DataFrame, columns: Sequence[str], role: str = "col
     """Raise :class:`MissingColumnError` naming the columns of ``columns`` not in ``data``."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data: expected a pandas DataFrame, found {type(data).__name__}")
+    if isinstance(columns, str):
+        raise UnknownOptionError(
+            f"{role}: expected a list of column names, found the string {columns!r} "
+            f"(write [{columns!r}])"
+        )
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        close = {c: [d for d in data.columns if str(d).lower() == str(c).lower()] for c in missing}
-        hint = "".join(
-            f" ({c!r} differs only in case from {v[0]!r})" for c, v in close.items() if v
-        )
+        cols = [str(d) for d in data.columns]
+        hints = []
+        for c in missing:
+            close = [d for d in cols if str(c).lower() in d.lower()][:1]
+            close = close or difflib.get_close_matches(str(c), cols, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{c!r}: did you mean {close[0]!r}?")
+        hint = f" ({'; '.join(hints)})" if hints else ""
         raise MissingColumnError(
             f"{role} {missing} not found in the data{hint}; available columns: "
             f"{list(data.columns)[:30]}"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from welfare._estimation import clean_term, formula_variables, prepare, resolve_vcov, unpack
-from welfare._options import strict_keywords
+from welfare._options import as_columns, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
 from welfare.errors import WelfareWarning
@@ -86,7 +86,7 @@ def fit_ols(
     import pyfixest as pf
 
     inp = unpack(data, design)
-    fixed_effects = list(fixed_effects or [])
+    fixed_effects = as_columns("fixed_effects", fixed_effects)
     choice = resolve_vcov(vcov, inp.design, cluster)
     lhs, rhs = formula_variables(formula)
     roles = [("outcome", lhs), ("regressor", rhs)] + (extra_roles or [])

@@ -128,6 +128,7 @@ class BinaryChoiceResults(Results):
 
     __slots__ = ("_ctx",)
 
+    @strict_keywords
     def ame(self, variables: list[str] | None = None, *, binary: str = "discrete") -> Results:
         """Average marginal effects with delta-method standard errors.
 
@@ -288,7 +289,7 @@ def _binary_model(
         data_label=inp.label,
         synthetic=inp.synthetic,
         extra={
-            "log_likelihood": ll,
+            ("log_pseudolikelihood" if inp.design.weights and not fw else "log_likelihood"): ll,
             "log_likelihood_null": ll0,
             "pseudo_r2": 1 - ll / ll0,
             "iterations": int(getattr(glm, "fit_history", {}).get("iteration", 0) or 0),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from welfare._options import check_option, strict_keywords
+from welfare._options import as_columns, check_option, strict_keywords
 from welfare.errors import UnknownOptionError
 from welfare.inference.results import Results
 
@@ -68,7 +68,7 @@ def average_marginal_effects(
     ctx = model._ctx
     link, spec, frame, w = ctx["link"], ctx["spec"], ctx["frame"], ctx["weights"]
     rhs = ctx["rhs"]
-    variables = list(rhs if variables is None else variables)
+    variables = list(rhs) if variables is None else as_columns("variables", variables)
     bad = [v for v in variables if v not in rhs]
     if bad:
         raise UnknownOptionError(f"variables {bad} are not in the model; expected some of {rhs}")

@@ -5,12 +5,13 @@ means) with the design variance of :func:`welfare.inference.linear.fit_ols`; the
 quantities use the delta method on Cov(a, b):
 
 * ``difference``  = b                 (levels, e.g. RMB or US$)
-* ``percent``     = b / a             (ratio of means minus one: the report's "+80%")
+* ``relative_gap`` = b / a            (ratio of means minus one, a fraction: the report's
+  "+80%" is 0.80)
 * ``log_points``  = log((a + b) / a)  (log of the ratio of means)
 * ``mean_treated`` = a + b, ``mean_control`` = a.
 
 The reference distribution is the regression's (t with G - 1 df under clustering), and the
-confidence interval of ``percent`` is also given by exponentiating the interval of
+confidence interval of ``relative_gap`` is also given by exponentiating the interval of
 ``log_points`` in ``extra`` (it respects the positivity of the ratio).
 """
 
@@ -58,7 +59,7 @@ def raw_gap(
     Returns
     -------
     Results
-        Terms ``mean_control, mean_treated, difference, percent, log_points``.
+        Terms ``mean_control, mean_treated, difference, relative_gap, log_points``.
 
     Raises
     ------
@@ -66,7 +67,7 @@ def raw_gap(
 
     Notes
     -----
-    The ratio (``percent``, ``log_points``) needs a positive control mean; zero or negative
+    The ratio (``relative_gap``, ``log_points``) needs a positive control mean; zero or negative
     individual values are allowed (they are means of levels).
     """
     inp = unpack(data, design)
@@ -78,7 +79,7 @@ def raw_gap(
         design=design,
         cluster=cluster,
         vcov=vcov,
-        estimator="raw gap (weighted difference in means)",
+        estimator="raw gap (difference in means)",
         estimand="raw gap",
     )
     a, b = base.params.to_numpy()
@@ -102,18 +103,18 @@ def raw_gap(
     crit = base.critical_value(0.05)
     se_log = float(np.sqrt(vcov_d[4, 4]))
     extra = {
-        "percent_ci95_from_log": (
+        "relative_gap_ci95_log_based": (
             float(np.exp(est[4] - crit * se_log) - 1),
             float(np.exp(est[4] + crit * se_log) - 1),
         ),
         "n_treated": int(inp.frame.loc[base.sample.mask, treatment].sum()),
     }
     return Results(
-        terms=["mean_control", "mean_treated", "difference", "percent", "log_points"],
+        terms=["mean_control", "mean_treated", "difference", "relative_gap", "log_points"],
         estimates=est,
         vcov=vcov_d,
         vcov_spec=base.vcov_spec,
-        estimator="raw gap (weighted difference in means)",
+        estimator="raw gap (difference in means)",
         estimand=f"raw gap in {outcome} by {treatment}",
         sample=base.sample,
         n_obs=base.n_obs,
@@ -121,7 +122,10 @@ def raw_gap(
         data_label=base.data_label,
         synthetic=base.synthetic,
         extra=extra,
-        notes=("percent = ratio of means - 1; log_points = log ratio of means; delta method.",),
+        notes=(
+            "relative_gap = ratio of means - 1 (0.80 = +80%); log_points = log of the ratio of "
+            "means; delta-method standard errors.",
+        ),
         refit=lambda v: raw_gap(
             data, outcome=outcome, treatment=treatment, design=design, cluster=cluster, vcov=v
         ),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from welfare._estimation import prepare, unpack
-from welfare._options import check_option, strict_keywords
+from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
@@ -59,8 +59,9 @@ def ols_premium(
     fixed_effects : list of str, optional
         E.g. ``["village_id"]``; singleton groups dropped and counted.
     interactions : list of str, optional
-        Numeric 0/1 or continuous controls whose centred interaction with the treatment is added
-        (the treatment coefficient is then the ATE under linear heterogeneity).
+        Controls whose interaction with the treatment is added, each centred at its weighted
+        estimation-sample mean (categorical ones as one centred dummy per non-reference level);
+        the treatment coefficient is then the ATE under linear effect heterogeneity.
     scale : {"log", "levels"}, default "log"
         ``"log"`` regresses log(outcome) (coefficient in log points; 100(exp(tau)-1) percent);
         it refuses zero or negative outcomes. ``"levels"`` keeps levels (earnings with zeros).
@@ -78,8 +79,9 @@ def ols_premium(
     """
     check_option("scale", scale, ("log", "levels"))
     inp = unpack(data, design)
-    controls = list(controls or [])
-    interactions = list(interactions or [])
+    controls = as_columns("controls", controls)
+    interactions = as_columns("interactions", interactions)
+    fixed_effects = as_columns("fixed_effects", fixed_effects)
     require_columns(inp.frame, [outcome, treatment] + controls + interactions)
     check_binary(inp.frame, treatment, role="treatment")
     frame = inp.frame.copy()
@@ -114,13 +116,23 @@ def ols_premium(
         mask = sample.mask
         w = frame[inp.design.weights] if inp.design.weights else pd.Series(1.0, index=frame.index)
         for c in interactions:
-            if not pd.api.types.is_numeric_dtype(frame[c]):
-                raise OutcomeError(
-                    f"interactions: expected a numeric column, found {c!r} ({frame[c].dtype})"
+            col = frame[c]
+            if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+                # categorical: one centred dummy per non-reference level present in the sample
+                levels = (
+                    [v for v in col.cat.categories if (col[mask] == v).any()]
+                    if isinstance(col.dtype, pd.CategoricalDtype)
+                    else sorted(col[mask].dropna().unique())
                 )
-            m = float(np.average(frame.loc[mask, c], weights=w[mask]))
-            frame[f"{treatment}_x_{c}"] = frame[treatment] * (frame[c] - m)
-            terms.append(f"{treatment}_x_{c}")
+                parts = {
+                    f"{c}_{i}": (col == lev).astype(float) for i, lev in enumerate(levels) if i
+                }
+            else:
+                parts = {c: col.astype(float)}
+            for name, x in parts.items():
+                m = float(np.average(x[mask], weights=w[mask]))
+                frame[f"{treatment}_x_{name}"] = frame[treatment] * (x - m)
+                terms.append(f"{treatment}_x_{name}")
     formula = f"{dep} ~ " + " + ".join(terms)
     from welfare.data.readers import SurveyData
 

@@ -25,6 +25,7 @@ class AnalysisSpec:
     fixed_effects: tuple[str, ...] = ()
     interactions: tuple[str, ...] = ()
     label: str = ""
+    compare_with_report: bool = True
 
     @classmethod
     def from_codebook(cls, analysis: dict[str, Any], label: str) -> AnalysisSpec:
@@ -37,6 +38,20 @@ class AnalysisSpec:
             premium_controls=tuple(analysis.get("premium_controls", ())),
             fixed_effects=tuple(analysis.get("fixed_effects", ())),
             label=analysis.get("label", label),
+            compare_with_report=bool(analysis.get("compare_with_report", True)),
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the findings use."""
+        return list(
+            dict.fromkeys(
+                [self.participation, self.outcome]
+                + list(self.participation_covariates)
+                + list(self.premium_controls)
+                + list(self.interactions)
+                + list(self.fixed_effects)
+            )
         )
 
 
@@ -62,7 +77,18 @@ TWIN_SPEC = AnalysisSpec(
         "land_mu",
     ),
     fixed_effects=("village_id",),
-    interactions=("head_ecom_knowledge", "head_urban_work", "head_age"),
+    # every control is interacted with participation: the ATE under linear heterogeneity,
+    # without using knowledge of which characteristics drive the twin's heterogeneity
+    interactions=(
+        "head_age",
+        "head_female",
+        "head_edu",
+        "head_urban_work",
+        "head_ecom_knowledge",
+        "hh_size",
+        "hh_labour",
+        "land_mu",
+    ),
 )
 
 
@@ -91,6 +117,22 @@ class Context:
     def synthetic(self) -> bool:
         """True on the synthetic twin."""
         return self.survey.synthetic
+
+    def describe(self, column: str) -> str:
+        """``column (description; units)`` from the codebook, else from the schema."""
+        from welfare.data.schema import FIELDS
+
+        spec = None
+        if self.survey.codebook is not None:
+            spec = next((c for c in self.survey.codebook.all_specs if c.name == column), None)
+        desc = (spec.description if spec else None) or (
+            FIELDS[column].description if column in FIELDS else None
+        )
+        units = (spec.units if spec else None) or (
+            FIELDS[column].units if column in FIELDS else None
+        )
+        extra = "; ".join(x for x in (desc, units) if x)
+        return f"{column} ({extra})" if extra else column
 
     def has(self, *columns: str) -> bool:
         """Return True if every column is in the data."""

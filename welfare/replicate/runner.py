@@ -30,7 +30,7 @@ from welfare._options import strict_keywords
 from welfare.data.readers import SurveyData, read_survey
 from welfare.data.sample import EstimationSample, build_sample
 from welfare.datasets.taobao import DEFAULT_SEED, taobao_village_survey
-from welfare.errors import ReplicationError
+from welfare.errors import ReplicationError, WelfareError
 from welfare.replicate.context import TWIN_SPEC, AnalysisSpec, Context, FindingResult
 
 __all__ = ["run", "main", "FINDINGS", "analysis_sample"]
@@ -85,23 +85,66 @@ def analysis_sample(survey: SurveyData, spec: AnalysisSpec) -> tuple[SurveyData,
         ),
         ("fixed effect", list(spec.fixed_effects)),
     ]
-    roles = [(r, [c for c in cols if c in survey.data.columns]) for r, cols in roles]
-    missing = [
-        c
-        for r, cols in (("participation", [spec.participation]), ("outcome", [spec.outcome]))
-        for c in cols
-        if c not in survey.data.columns
-    ]
+    missing = [c for c in spec.columns if c not in survey.data.columns]
     if missing:
         raise ReplicationError(
-            f"the data lack {missing}; expected the participation and outcome columns named in "
-            "the codebook's [analysis] (participation=, outcome=)"
+            f"the [analysis] section names column(s) {missing} that the data do not have; "
+            f"expected schema or [extra] names among {list(survey.data.columns)}"
         )
     design_cols = [("design", survey.design.columns)] if survey.design.columns else []
     sample = build_sample(survey.data, roles + design_cols)
     sub = survey.data.loc[sample.mask].reset_index(drop=True)
     sub.attrs = dict(survey.data.attrs)
     return replace(survey, data=sub), sample
+
+
+def _prepare_out(out: Path) -> Path:
+    """Create the output folder; clear the files of an earlier welfare run inside it.
+
+    A non-empty folder that is not an earlier welfare output is refused, so nothing of the
+    user's is overwritten; an earlier run's tables and figures are removed so that no stale
+    file (another seed, another --only) sits beside the new ones.
+    """
+    if out.exists() and any(out.iterdir()):
+        if not (out / "manifest.json").exists():
+            raise ReplicationError(
+                f"--out {str(out)!r} is a non-empty folder that is not a welfare output "
+                "(no manifest.json); expected a new or an earlier welfare output folder"
+            )
+        for sub, exts in (("tables", {".md", ".tex", ".csv"}), ("figures", {".png"})):
+            for f in (out / sub).glob("*"):
+                if f.suffix in exts:
+                    f.unlink()
+        for name in ("REPORT.md", "manifest.json", "sample.csv"):
+            (out / name).unlink(missing_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def resolve_codebook(codebook: str | Path) -> Path:
+    """Return a codebook path, or the path of a codebook shipped with welfare by its name.
+
+    ``"nsw_dw"`` (or ``"nsw_dw.toml"``) finds the shipped NSW codebook from any folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither a file nor a shipped codebook of that name.
+    """
+    p = Path(codebook)
+    if p.exists():
+        return p
+    shipped = resources.files("welfare.replication.codebooks")
+    for name in (p.name, f"{p.name}.toml"):
+        cand = shipped.joinpath(name)
+        if cand.is_file():
+            return Path(str(cand))
+    names = sorted(f.name for f in shipped.iterdir() if f.name.endswith(".toml"))
+    raise FileNotFoundError(
+        f"codebook {str(codebook)!r} not found; expected a file path or a shipped codebook "
+        f"name among {names}"
+    )
 
 
 def _data_hash(survey: SurveyData) -> str:
@@ -170,9 +213,7 @@ def run(
             f"finding(s) {not_impl} are not implemented in this version; implemented: "
             f"{[k for k, v in FINDINGS.items() if v]}"
         )
-    out = Path(out)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    out = _prepare_out(Path(out))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if data is None:
@@ -189,6 +230,7 @@ def run(
                 "schema and says what to analyse ([analysis])"
             )
         say(f"[data] reading {data} with codebook {codebook}")
+        codebook = resolve_codebook(codebook)
         survey = read_survey(data, codebook)
         truth = None
         spec = AnalysisSpec.from_codebook(survey.codebook.analysis, survey.label)
@@ -212,6 +254,7 @@ def run(
         if res.truth_table is not None:
             name = f"{fid}_truth"
             (out / "tables" / f"{name}.md").write_text(res.truth_table.to_markdown())
+            (out / "tables" / f"{name}.tex").write_text(res.truth_table.to_latex())
             res.truth_table.to_csv(out / "tables" / f"{name}.csv")
         timings[fid] = time.perf_counter() - t0
         results[fid] = res
@@ -232,6 +275,10 @@ def run(
             "analysis_sample": sample.n_obs,
             "dropped": dict(sample.dropped),
             "design": survey.design.describe(),
+            "participation_column": spec.participation,
+            "compare_with_report": spec.compare_with_report,
+            "participation": ctx.describe(spec.participation),
+            "outcome": ctx.describe(spec.outcome),
         },
         "seed": seed,
         "findings": list(results),
@@ -242,6 +289,12 @@ def run(
     _write_report(out, survey, sample, results, ids, manifest)
     say(f"[done] {out / 'REPORT.md'} ({timings['total']:.1f} s)")
     return results
+
+
+def _n_participants(survey: SurveyData, sample: EstimationSample, manifest) -> float:
+    """Count the participants in the analysis sample."""
+    col = manifest["data"]["participation_column"]
+    return float(survey.data.loc[sample.mask, col].sum())
 
 
 def _write_report(
@@ -257,10 +310,14 @@ def _write_report(
             "> It demonstrates the pipeline; it is **not evidence about China**.",
             "",
         ]
+    n_part = int(_n_participants(survey, sample, manifest))
     lines += [
         f"- Data: {survey.label} (sha256 `{manifest['data']['sha256'][:16]}...`)",
         f"- Design: {survey.design.describe()}",
-        f"- Analysis sample: {sample.describe()} (see `sample.csv`)",
+        f"- Analysis sample: {sample.describe()}; {n_part} participants "
+        f"({manifest['data']['participation']}) (see `sample.csv`)",
+        f"- Participation: {manifest['data']['participation']}; outcome: "
+        f"{manifest['data']['outcome']}",
         f"- Seed: {manifest['seed']}; welfare {manifest['versions']['welfare']}; "
         f"created {manifest['created_utc']}; versions and timings in `manifest.json`",
         "",
@@ -269,7 +326,13 @@ def _write_report(
         c = claims.get(fid, {})
         lines.append(f"## {fid}. {c.get('title', '')}")
         lines.append("")
-        lines.append(f"**Report:** {c.get('claim', '')}")
+        if manifest["data"]["compare_with_report"]:
+            lines.append(f"**Report:** {c.get('claim', '')}")
+        else:
+            lines.append(
+                f"**Report** (context only: these data are another setting, so nothing here is "
+                f"compared with it): {c.get('claim', '')}"
+            )
         lines.append("")
         if fid not in results:
             why = (
@@ -331,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=a.seed,
             progress=not a.quiet,
         )
-    except (ReplicationError, FileNotFoundError) as e:
+    except (WelfareError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

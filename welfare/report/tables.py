@@ -16,7 +16,7 @@ import pandas as pd
 from welfare._options import strict_keywords
 from welfare.inference.results import Results
 
-__all__ = ["Table", "regression_table", "tidy_frame", "truth_table"]
+__all__ = ["Table", "format_number", "regression_table", "tidy_frame", "truth_table"]
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,22 @@ def _label(idx) -> str:
     return "" if s.endswith(" ") else s
 
 
-def _fmt(x: float, digits: int) -> str:
+def format_number(x: float, digits: int = 3, signed: bool = False) -> str:
+    """Format with fixed decimals, or 3 significant digits when it would round to zero.
+
+    ``format_number(0.0000123)`` gives ``"1.23e-05"`` rather than ``"0.000"``, so effects per
+    US$ or per RMB stay readable.
+    """
     if pd.isna(x):
         return ""
-    return f"{x:.{digits}f}"
+    sign = "+" if signed else ""
+    if x != 0 and abs(x) < 0.5 * 10 ** (-digits):
+        return f"{x:{sign}.3g}"
+    return f"{x:{sign}.{digits}f}"
+
+
+def _fmt(x: float, digits: int) -> str:
+    return format_number(x, digits)
 
 
 def _stars(p: float) -> str:
@@ -157,6 +169,7 @@ def regression_table(
     stars: bool = False,
     show_ci: bool = False,
     extra_rows: Mapping[str, Sequence[str]] | None = None,
+    notes: Sequence[str] = (),
 ) -> Table:
     """Side-by-side table of one or more results: estimate over (standard error).
 
@@ -177,6 +190,8 @@ def regression_table(
         Show the 95% interval instead of the standard error.
     extra_rows : mapping, optional
         Further rows (e.g. ``{"Village FE": ["no", "yes"]}``).
+    notes : sequence of str, optional
+        Further notes, printed after the standard-error note.
 
     Returns
     -------
@@ -215,11 +230,14 @@ def regression_table(
         + (f" ({meta[c]['cluster']}, G={meta[c]['n_clusters']})" if meta[c]["cluster"] else "")
         for c in cols
     ]
-    rows["Reference"] = ["z" if meta[c]["df"] is None else f"t({meta[c]['df']})" for c in cols]
+    rows["Inference"] = [
+        "normal (z)" if meta[c]["df"] is None else f"t, {meta[c]['df']} df" for c in cols
+    ]
     for k, v in (extra_rows or {}).items():
         rows[k] = list(v)
     body = pd.DataFrame(rows, index=cols).T
     synthetic = any(res.synthetic for res in models.values())
+    user_notes = list(notes)
     notes = []
     if synthetic:
         lab = next(res.data_label for res in models.values() if res.synthetic)
@@ -232,6 +250,7 @@ def regression_table(
         ("95% confidence intervals in brackets." if show_ci else "Standard errors in parentheses.")
         + (" * p<0.1, ** p<0.05, *** p<0.01." if stars else "")
     )
+    notes.extend(user_notes)
     for name, res in models.items():
         notes.append(
             f"({name}) {res.estimator}; {res.estimand}; weights: {res.weights}; "
