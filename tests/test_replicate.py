@@ -92,7 +92,9 @@ def test_cli_on_nsw_codebook(tmp_path):
 def _cli(*args):
     return subprocess.run(
         [sys.executable, "-m", "welfare.replicate", *map(str, args)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -106,15 +108,32 @@ def test_cli_errors_are_one_line_messages(tmp_path):
     bad.write_text(text.replace('"earnings_1975"]', '"earnings_1976"]'))
     p = _cli("--data", data, "--codebook", bad, "--out", tmp_path / "o2")
     assert p.returncode == 2 and "earnings_1976" in p.stderr and "Traceback" not in p.stderr
-    assert not (tmp_path / "o2" / "tables").exists() or not any((tmp_path / "o2" / "tables").iterdir())
+    assert not (tmp_path / "o2" / "tables").exists() or not any(
+        (tmp_path / "o2" / "tables").iterdir()
+    )
 
 
 def test_shipped_codebook_by_name_from_any_folder(tmp_path):
     data = shared_file("data", "daag_nsw74demo.csv")
     p = subprocess.run(
-        [sys.executable, "-m", "welfare.replicate", "--data", str(data), "--codebook", "nsw_dw",
-         "--out", "out", "--only", "F2", "--quiet"],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "welfare.replicate",
+            "--data",
+            str(data),
+            "--codebook",
+            "nsw_dw",
+            "--out",
+            "out",
+            "--only",
+            "F2",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
     )
     assert p.returncode == 0, p.stderr
     assert "context only" in (tmp_path / "out" / "REPORT.md").read_text()

@@ -42,6 +42,11 @@ def unpack(data, design: SurveyDesign | None) -> Inputs:
         )
     if design is not None and not isinstance(design, SurveyDesign):
         raise TypeError(f"design: expected a SurveyDesign, found {type(design).__name__}")
+    if data.columns.duplicated().any():
+        from welfare.errors import DataError
+
+        dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+        raise DataError(f"expected unique column names, found duplicated {dup}")
     label = str(data.attrs.get("welfare_label", ""))
     synthetic = bool(data.attrs.get("welfare_synthetic", False))
     return Inputs(data, design or SurveyDesign(), label, synthetic)
@@ -180,3 +185,119 @@ def clean_term(term: str) -> str:
         if m:
             return f"{m.group(1)}[{m.group(2)}]"
     return term
+
+
+def drop_unused_levels(sub: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Remove categorical levels with no row in the estimation sample (noted, not silent).
+
+    An empty level would otherwise become the reference category and silently change what the
+    other levels are compared with.
+    """
+    notes = []
+    out = sub
+    for c in sub.columns:
+        col = sub[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            used = set(col.dropna().unique())
+            unused = [v for v in col.cat.categories if v not in used]
+            if unused:
+                if out is sub:
+                    out = sub.copy()
+                out[c] = col.cat.remove_unused_categories()
+                notes.append(
+                    f"level(s) {unused} of {c!r} have no row in the estimation sample and were "
+                    "removed (the reference is the first remaining level)"
+                )
+    return out, notes
+
+
+def model_matrices(formula: str, sub: pd.DataFrame):
+    """Evaluate the formula on the estimation sample; refuse expressions that give NaN or inf.
+
+    Returns formulaic's model matrices (``.lhs``, ``.rhs``).
+
+    Raises
+    ------
+    ImpossibleValueError
+        A transformation in the formula (``np.log(x)``, ``I(1/x)``) is missing or infinite for
+        some rows: those rows would otherwise be dropped silently.
+    UnknownOptionError
+        A left-hand side that is not one variable.
+    """
+    import formulaic
+
+    from welfare.errors import ImpossibleValueError
+
+    mm = formulaic.model_matrix(formula, sub, na_action="ignore")
+    if mm.lhs.shape[1] != 1:
+        raise UnknownOptionError(
+            f"formula {formula!r}: expected one outcome column on the left, found "
+            f"{list(mm.lhs.columns)}"
+        )
+    for part in (mm.lhs, mm.rhs):
+        arr = np.asarray(part, dtype=float)
+        if arr.shape[0] != len(sub):
+            raise ImpossibleValueError(
+                f"formula {formula!r}: expected {len(sub)} rows after evaluation, found "
+                f"{arr.shape[0]}; a transformation produced missing values"
+            )
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            cols = [str(c) for c, b in zip(part.columns, bad.any(axis=0), strict=True) if b]
+            raise ImpossibleValueError(
+                f"formula {formula!r}: term(s) {cols} are missing or infinite in "
+                f"{int(bad.any(axis=1).sum())} row(s) of the estimation sample (e.g. log of a "
+                "non-positive value); expected finite values - transform or drop those rows "
+                "explicitly"
+            )
+    return mm
+
+
+def check_outcome_name(formula: str, frame: pd.DataFrame) -> str:
+    """The left-hand side must be a plain column (binary checks apply to it)."""
+    lhs = formula.split("~", 1)[0].strip()
+    if lhs not in frame.columns:
+        raise UnknownOptionError(
+            f"formula {formula!r}: expected a column name on the left-hand side, found {lhs!r} "
+            "(create the transformed outcome as a column first)"
+        )
+    return lhs
+
+
+def check_enough(n_obs: int, n_params: int, what: str) -> None:
+    """Raise EmptySampleError unless there are more observations than parameters."""
+    from welfare.errors import EmptySampleError
+
+    if n_obs <= n_params:
+        raise EmptySampleError(
+            f"{what}: expected more observations than parameters, found {n_obs} observation(s) "
+            f"for {n_params} parameter(s)"
+        )
+
+
+def check_clusters(sub: pd.DataFrame, cluster: str | None) -> None:
+    """Raise VarianceError when fewer than two clusters remain."""
+    if cluster is None:
+        return
+    g = sub[cluster].nunique()
+    if g < 2:
+        raise VarianceError(
+            f"cluster {cluster!r}: expected at least 2 clusters in the estimation sample, found {g}"
+        )
+
+
+def check_names(columns) -> None:
+    """Column names used to build formulas must be Python identifiers.
+
+    Raises
+    ------
+    UnknownOptionError
+        A name such as ``"income-pc"`` or ``"head age"`` (it would be parsed as an expression);
+        rename the column (the codebook can do it).
+    """
+    bad = [c for c in columns if not str(c).isidentifier()]
+    if bad:
+        raise UnknownOptionError(
+            f"column name(s) {bad} are not valid identifiers (letters, digits, underscores); "
+            "expected names like 'income_pc' - rename them (e.g. in the codebook)"
+        )

@@ -60,6 +60,10 @@ class EmptySampleError(DataError):
     """No (or too few) observations are left in the estimation sample or in a group."""
 
 
+class CollinearityError(DataError):
+    """Regressors that are linearly dependent (a constant or collinear column)."""
+
+
 class PerfectPredictionError(WelfareError, ValueError):
     """A regressor predicts a binary outcome perfectly (complete or quasi-complete separation)."""
 

@@ -108,11 +108,14 @@ class SurveyDesign:
                     f"weights {self.weights!r}: expected finite values > 0, found "
                     f"{int(bad.sum())} value(s) <= 0 or infinite (e.g. {v[bad][:3].tolist()})"
                 )
-            if self.weight_type == "fweight" and not np.allclose(v, np.round(v)):
-                raise InvalidWeightError(
-                    f"fweights {self.weights!r}: expected whole numbers, found e.g. "
-                    f"{v[~np.isclose(v, np.round(v))][:3].tolist()}"
-                )
+            if self.weight_type == "fweight":
+                bad = (v != np.round(v)) | (v < 1)
+                if bad.any():
+                    raise InvalidWeightError(
+                        f"fweights {self.weights!r}: expected whole numbers >= 1 (counts of "
+                        f"identical rows), found {int(bad.sum())} other value(s), e.g. "
+                        f"{v[bad][:3].tolist()}"
+                    )
 
     def check_strata(self, data: pd.DataFrame) -> None:
         """Raise :class:`DesignError` if a stratum of ``data`` has fewer than two PSUs."""

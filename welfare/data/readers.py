@@ -17,8 +17,9 @@ import pandas as pd
 from welfare._options import strict_keywords
 from welfare.data.codebook import Codebook, ColumnSpec, load_codebook
 from welfare.data.design import SurveyDesign
+from welfare.data.schema import FIELDS
 from welfare.data.validate import validate_survey
-from welfare.errors import CodebookError, DataError, MissingColumnError
+from welfare.errors import CodebookError, DataError, EmptySampleError, MissingColumnError
 
 __all__ = ["SurveyData", "ReadReport", "read_table", "read_survey", "apply_codebook", "file_sha256"]
 
@@ -153,6 +154,13 @@ def _map_column(
             )
         col = col.map(lambda v: spec.values[_key(v)] if pd.notna(v) else np.nan)
     labels = spec.labels if spec.labels is not None else file_labels.get(spec.source)
+    if labels is not None and spec.labels is None:
+        # Stata labels from the file: not for numeric schema fields (a 0/1 'no'/'yes' flag stays
+        # 0/1), and not when every labelled value is a missing code (e.g. only -9 "refused")
+        numeric_field = spec.name in FIELDS and FIELDS[spec.name].kind != "category"
+        only_codes = all(k in codes for k in labels)
+        if numeric_field or only_codes:
+            labels = None
     if labels is not None and spec.values is None:
         present = col.dropna().unique()
         unlabelled = [_key(v) for v in present if _key(v) not in labels]
@@ -243,6 +251,8 @@ def read_survey(path: str | Path, codebook: str | Path | Codebook | None = None)
     >>> sd = read_survey("nsw.csv", codebook="replication/codebooks/nsw_dw.toml")  # doctest: +SKIP
     """
     frame, labels = read_table(path)
+    if len(frame) == 0:
+        raise EmptySampleError(f"data file {str(path)!r}: expected rows, found none")
     if codebook is None:
         from welfare.data.codebook import codebook_from_dict
 

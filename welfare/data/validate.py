@@ -104,6 +104,12 @@ def validate_survey(data: pd.DataFrame, id_columns: tuple[str, ...] = ("hh_id",)
                     "map the labels in the codebook"
                 )
     ids = [c for c in id_columns if c in data.columns]
+    for c in ids:
+        n_missing = int(data[c].isna().sum())
+        if n_missing:
+            raise DuplicateIdError(
+                f"id column {c!r}: expected an identifier in every row, found {n_missing} missing"
+            )
     if ids:
         dup = data.duplicated(subset=ids, keep=False)
         if dup.any():

@@ -56,6 +56,7 @@ e-households, as in the report.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -69,6 +70,7 @@ from welfare.data.design import SurveyDesign
 from welfare.data.readers import SurveyData
 from welfare.data.schema import EDUCATION_LEVELS
 from welfare.data.validate import validate_survey
+from welfare.errors import UnknownOptionError
 
 __all__ = ["taobao_village_survey", "SyntheticSurvey", "SYNTHETIC_LABEL", "DEFAULT_SEED"]
 
@@ -155,6 +157,13 @@ class SyntheticSurvey:
     def label(self) -> str:
         """The synthetic label shown in every table."""
         return self.survey.label
+
+
+def _freeze(obj):
+    """Read-only view, recursively (truth values cannot be changed by accident)."""
+    if isinstance(obj, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
+    return obj
 
 
 def _edu_dummies(edu: np.ndarray) -> dict[str, np.ndarray]:
@@ -349,8 +358,17 @@ def taobao_village_survey(
     See the module docstring for the data-generating process. Every table built from it is
     labelled with :data:`SYNTHETIC_LABEL`.
     """
-    seed = random_state if isinstance(random_state, int) else None
-    rng = np.random.default_rng(random_state)
+    if isinstance(random_state, bool) or not isinstance(
+        random_state, numbers.Integral | np.random.Generator
+    ):
+        raise UnknownOptionError(
+            f"random_state: expected a non-negative integer or numpy Generator, found "
+            f"{random_state!r}"
+        )
+    if isinstance(random_state, numbers.Integral) and random_state < 0:
+        raise UnknownOptionError(f"random_state: expected an integer >= 0, found {random_state}")
+    seed = int(random_state) if isinstance(random_state, numbers.Integral) else None
+    rng = np.random.default_rng(seed if seed is not None else random_state)
     vill, pop = _population(rng, confounding)
     truth = _truth(vill, pop)
     # ---- stratified sample within villages: e-households over-sampled
@@ -442,7 +460,7 @@ def taobao_village_survey(
     truth["confounding"] = confounding
     return SyntheticSurvey(
         survey=survey,
-        truth=MappingProxyType(truth),
+        truth=_freeze(truth),
         population=pop.drop(columns=["z", "eta", "alpha", "mu"]),
         seed=seed if seed is not None else -1,
     )

@@ -15,11 +15,21 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from welfare._estimation import clean_term, formula_variables, prepare, resolve_vcov, unpack
+from welfare._estimation import (
+    check_clusters,
+    check_enough,
+    clean_term,
+    drop_unused_levels,
+    formula_variables,
+    model_matrices,
+    prepare,
+    resolve_vcov,
+    unpack,
+)
 from welfare._options import as_columns, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
-from welfare.errors import WelfareWarning
+from welfare.errors import ColumnTypeError, ImpossibleValueError, WelfareWarning
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat, sandwich
 
@@ -99,6 +109,17 @@ def fit_ols(
         dict.fromkeys(lhs + rhs + fixed_effects + inp.design.columns + ([clus] if clus else []))
     )
     sub = inp.frame.loc[sample.mask, cols].reset_index(drop=True)
+    sub, notes = drop_unused_levels(sub)
+    sub = sub.copy() if not notes else sub
+    for y in lhs:
+        if pd.api.types.is_bool_dtype(sub[y]):
+            sub[y] = sub[y].astype(float)  # True/False is 1/0, not a recode
+        if not pd.api.types.is_numeric_dtype(sub[y]):
+            raise ColumnTypeError(f"outcome {y!r}: expected numbers, found dtype {sub[y].dtype}")
+    mm = model_matrices(formula, sub)
+    n_fe = sum(int(sub[f].nunique()) - 1 for f in fixed_effects)
+    check_enough(sample.n_obs, mm.rhs.shape[1] + n_fe, estimator)
+    check_clusters(sub, choice.cluster)
     fml = formula + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
     if choice.kind == "iid":
         pf_vcov = "iid"
@@ -110,7 +131,12 @@ def fit_ols(
     if inp.design.weights is not None:
         kw = {"weights": inp.design.weights, "weights_type": _PF_WEIGHTS[inp.design.weight_type]}
     fit = pf.feols(fml, data=sub, vcov=pf_vcov, fixef_rm="none", **kw)
-    notes = []
+    n_used = int(round(sub[inp.design.weights].sum())) if _is_fw(inp.design) else sample.n_obs
+    if int(fit._N) != n_used:
+        raise ImpossibleValueError(
+            f"{estimator}: pyfixest used {int(fit._N)} observations, expected {n_used}; rows "
+            "would have been dropped silently"
+        )
     collin = list(getattr(fit, "_collin_vars", []) or [])
     if collin:
         msg = f"regressor(s) {collin} dropped as collinear (with the fixed effects or each other)"
@@ -122,10 +148,16 @@ def fit_ols(
         m, g, h = meat(
             scores,
             clusters=sub[choice.cluster].to_numpy(),
-            strata=sub[choice.strata].to_numpy(),
+            strata=(
+                sub[choice.strata].to_numpy()
+                if choice.strata
+                else np.zeros(len(sub), dtype=int)  # one stratum
+            ),
         )
         v = sandwich(bread, m)
-        spec = VcovSpec("design", choice.cluster, choice.strata, g, h, g - h, 1.0)
+        spec = VcovSpec(
+            "design", choice.cluster, choice.strata or "(one stratum)", g, h, g - h, 1.0
+        )
     elif choice.kind == "CRV1":
         g = int(sub[choice.cluster].nunique())
         spec = VcovSpec("CRV1", choice.cluster, None, g, None, g - 1, _ssc(fit))
@@ -168,6 +200,10 @@ def fit_ols(
         refit=refit,
         formula=fml,
     )
+
+
+def _is_fw(design: SurveyDesign) -> bool:
+    return design.weights is not None and design.weight_type == "fweight"
 
 
 def _ssc(fit) -> float:

@@ -28,8 +28,13 @@ import pandas as pd
 from scipy import special, stats
 
 from welfare._estimation import (
+    check_clusters,
+    check_enough,
+    check_outcome_name,
     clean_term,
+    drop_unused_levels,
     formula_variables,
+    model_matrices,
     prepare,
     resolve_vcov,
     unpack,
@@ -38,7 +43,12 @@ from welfare._estimation import (
 from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.validate import check_binary
-from welfare.errors import ConvergenceError, PerfectPredictionError
+from welfare.errors import (
+    CollinearityError,
+    ConvergenceError,
+    PerfectPredictionError,
+    UnknownOptionError,
+)
 from welfare.inference.linear import fit_ols
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat, sandwich
@@ -139,6 +149,30 @@ class BinaryChoiceResults(Results):
         return average_marginal_effects(self, variables=variables, binary=binary)
 
 
+def _separated(X: np.ndarray, y: np.ndarray) -> bool:
+    """Linear-programming test for (quasi-)complete separation (Konis 2007).
+
+    Separation exists iff some direction b != 0 has q_i x_i'b >= 0 for all i (q = 2y - 1);
+    maximise sum_i q_i x_i'b over such b with |b_j| <= 1 (columns scaled): a positive optimum
+    means the likelihood keeps rising along b and the MLE does not exist.
+
+    Konis, K. (2007). Linear programming algorithms for detecting separated data in binary
+    logistic regression models. DPhil thesis, University of Oxford.
+    """
+    from scipy.optimize import linprog
+
+    scale = np.maximum(np.abs(X).max(axis=0), 1e-12)
+    A = (2 * y - 1)[:, None] * (X / scale)
+    res = linprog(
+        -A.sum(axis=0),
+        A_ub=-A,
+        b_ub=np.zeros(len(y)),
+        bounds=[(-1, 1)] * X.shape[1],
+        method="highs",
+    )
+    return bool(res.status == 0 and -res.fun > 1e-7 * len(y))
+
+
 def _check_separation(X: pd.DataFrame, y: np.ndarray) -> None:
     """Raise PerfectPredictionError if a 0/1 column predicts y perfectly on one of its values."""
     for col in X.columns:
@@ -167,29 +201,43 @@ def _binary_model(
     maxiter: int,
     tol: float,
 ) -> BinaryChoiceResults:
-    import formulaic
     import statsmodels.api as sm
 
     link = _LINKS[link_name]
+    if not (isinstance(maxiter, int) and maxiter >= 1):
+        raise UnknownOptionError(f"maxiter: expected an integer >= 1, found {maxiter!r}")
+    if not (isinstance(tol, float | int) and 0 < tol <= 1e-4):
+        raise UnknownOptionError(f"tol: expected a number in (0, 1e-4], found {tol!r}")
     inp = unpack(data, design)
     choice = resolve_vcov(vcov, inp.design, cluster)
     lhs, rhs = formula_variables(formula)
+    check_outcome_name(formula, inp.frame)
     sample = prepare(inp.frame, inp.design, [("outcome", lhs), ("regressor", rhs)], cluster)
     sub = inp.frame.loc[sample.mask].reset_index(drop=True)
     check_binary(sub, lhs[0], role="outcome")
-    mm = formulaic.model_matrix(formula, sub, na_action="raise")
+    if pd.api.types.is_bool_dtype(sub[lhs[0]]):
+        sub[lhs[0]] = sub[lhs[0]].astype(float)  # True/False is 1/0, not a recode
+    sub, level_notes = drop_unused_levels(sub)
+    check_clusters(sub, choice.cluster)
+    mm = model_matrices(formula, sub)
     Xdf = mm.rhs
     y = np.asarray(mm.lhs, dtype=float).reshape(-1)
     X = np.asarray(Xdf, dtype=float)
     terms = [clean_term(t) for t in Xdf.columns]
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise PerfectPredictionError(
-            f"design matrix has rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns "
-            f"({terms}): expected linearly independent regressors"
+    check_enough(sample.n_obs, X.shape[1], link_name)
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        raise CollinearityError(
+            f"{link_name}: the regressors {terms} are linearly dependent (rank {rank} < "
+            f"{X.shape[1]}; a constant or collinear regressor); expected independent columns"
         )
     _check_separation(Xdf, y)
     w = weights_array(inp.frame, inp.design, sample)
     fw = inp.design.weight_type == "fweight" and inp.design.weights is not None
+    if not fw:
+        # scale-free: pweights/aweights normalised to mean 1 (sum N), as Stata does for
+        # aweights; point estimates and sandwich variances do not depend on the scale.
+        w = w / w.mean()
     family = sm.families.Binomial(
         link=sm.families.links.Probit() if link_name == "probit" else sm.families.links.Logit()
     )
@@ -225,11 +273,13 @@ def _binary_model(
     g_i = link.score_factor(y, z)
     H = (X * (w * link.hessian_weight(y, z))[:, None]).T @ X
     p = link.cdf(z)
-    if np.mean((p < 1e-8) | (p > 1 - 1e-8)) > 0 or np.max(np.abs(z)) > 12:
+    extreme = (p < 1e-8) | (p > 1 - 1e-8)
+    if extreme.any() and _separated(X, y):
         raise PerfectPredictionError(
-            f"{link_name}: fitted probabilities of exactly 0 or 1 for "
-            f"{int(np.sum((p < 1e-8) | (p > 1 - 1e-8)))} observation(s): the regressors separate "
-            "the outcome (complete or quasi-complete separation); expected interior probabilities"
+            f"{link_name}: the regressors separate the outcome (complete or quasi-complete "
+            f"separation; {int(extreme.sum())} fitted probabilities at 0 or 1): the maximum "
+            "likelihood estimate does not exist; expected overlap of both outcomes at every "
+            "value of the index. Drop or merge the separating regressor or its rows explicitly"
         )
     bread = np.linalg.inv(H)
     n = int(round(w.sum())) if fw else sample.n_obs
@@ -253,11 +303,15 @@ def _binary_model(
         m, g, h = meat(
             scores,
             clusters=sub[choice.cluster].to_numpy(),
-            strata=sub[choice.strata].to_numpy(),
+            strata=(
+                sub[choice.strata].to_numpy()
+                if choice.strata
+                else np.zeros(len(sub), dtype=int)  # one stratum
+            ),
             fweights=w if fw else None,
         )
         v = sandwich(bread, m)
-        spec = VcovSpec("design", choice.cluster, choice.strata, g, h, None, 1.0)
+        spec = VcovSpec("design", choice.cluster, choice.strata or "(one stratum)", g, h, None, 1.0)
     ll = link.loglik(y, z, w)
     ybar = np.sum(w * y) / np.sum(w)
     ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log(1 - ybar))))
@@ -294,6 +348,7 @@ def _binary_model(
             "pseudo_r2": 1 - ll / ll0,
             "iterations": int(getattr(glm, "fit_history", {}).get("iteration", 0) or 0),
         },
+        notes=level_notes,
         refit=refit,
         formula=formula,
     )
@@ -403,10 +458,10 @@ def lpm(
     MissingColumnError, TreatmentError, VarianceError, UnknownOptionError
     """
     inp = unpack(data, design)
-    lhs, _ = formula_variables(formula)
-    if lhs and lhs[0] in inp.frame.columns:
-        check_binary(inp.frame.loc[inp.frame[lhs[0]].notna()], lhs[0], role="outcome")
-    return fit_ols(
+    formula_variables(formula)
+    y = check_outcome_name(formula, inp.frame)
+    check_binary(inp.frame, y, role="outcome")
+    res = fit_ols(
         formula,
         data,
         fixed_effects=fixed_effects,
@@ -416,3 +471,6 @@ def lpm(
         estimator="linear probability model" + (" with fixed effects" if fixed_effects else ""),
         estimand="coefficients (probability scale)",
     )
+    # both outcomes must occur in the estimation sample itself
+    check_binary(inp.frame.loc[res.sample.mask], y, role="outcome (in the estimation sample)")
+    return res

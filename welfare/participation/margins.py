@@ -72,6 +72,15 @@ def average_marginal_effects(
     bad = [v for v in variables if v not in rhs]
     if bad:
         raise UnknownOptionError(f"variables {bad} are not in the model; expected some of {rhs}")
+    if not variables:
+        raise UnknownOptionError(
+            f"no regressor to compute AMEs for: the model {model.formula!r} has none"
+        )
+    import re
+
+    wrapped = {
+        v for v in variables if re.search(rf"C\(\s*{re.escape(v)}\s*[,)]", model.formula or "")
+    }
     b = model.params.to_numpy()
     V = model.vcov.to_numpy()
     X = ctx["X"]
@@ -79,8 +88,10 @@ def average_marginal_effects(
     names, est, grads = [], [], []
     for var in variables:
         col = frame[var]
-        is_cat = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
-            col
+        is_cat = (
+            isinstance(col.dtype, pd.CategoricalDtype)
+            or not pd.api.types.is_numeric_dtype(col)
+            or var in wrapped  # C(x) on a numeric column: levels, not a slope
         )
         vals = set(pd.unique(col.dropna()).tolist()) if not is_cat else set()
         is_bin = (not is_cat) and vals <= {0, 1} and binary == "discrete"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from welfare._estimation import unpack
+from welfare._estimation import check_names, unpack
 from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
-from welfare.errors import OutcomeError
+from welfare.errors import EmptySampleError
 from welfare.inference.linear import fit_ols
 from welfare.inference.results import Results
 
@@ -63,15 +63,16 @@ def raw_gap(
 
     Raises
     ------
-    MissingColumnError, TreatmentError, OutcomeError, VarianceError
+    MissingColumnError, TreatmentError, EmptySampleError, VarianceError
 
     Notes
     -----
-    The ratio (``relative_gap``, ``log_points``) needs a positive control mean; zero or negative
-    individual values are allowed (they are means of levels).
+    The ratio terms (``relative_gap``, ``log_points``) need positive group means; otherwise only
+    the level terms are returned, with a note. Zero or negative individual values are allowed.
     """
     inp = unpack(data, design)
     require_columns(inp.frame, [outcome, treatment])
+    check_names([outcome, treatment])
     check_binary(inp.frame, treatment, role="treatment")
     base = fit_ols(
         f"{outcome} ~ {treatment}",
@@ -82,35 +83,44 @@ def raw_gap(
         estimator="raw gap (difference in means)",
         estimand="raw gap",
     )
+    d = inp.frame.loc[base.sample.mask, treatment].astype(float)
+    counts = d.value_counts()
+    if len(base.params) != 2 or counts.get(0.0, 0) < 2 or counts.get(1.0, 0) < 2:
+        raise EmptySampleError(
+            f"raw gap: expected at least 2 observations in each group of {treatment!r} in the "
+            f"estimation sample, found {int(counts.get(0.0, 0))} with 0 and "
+            f"{int(counts.get(1.0, 0))} with 1"
+        )
     a, b = base.params.to_numpy()
     V = base.vcov.to_numpy()
-    if a <= 0 or a + b <= 0:
-        raise OutcomeError(
-            f"raw gap of {outcome!r}: expected positive group means for the ratio, found "
-            f"control mean {a:.6g}, participant mean {a + b:.6g}"
+    fw = inp.design.weights is not None and inp.design.weight_type == "fweight"
+    wt = inp.frame.loc[base.sample.mask, inp.design.weights] if fw else 1.0
+    extra = {"n_treated": int(round(float((d * wt).sum())))}
+    terms = ["mean_control", "mean_treated", "difference"]
+    rows = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    est = [a, a + b, b]
+    notes = []
+    if a > 0 and a + b > 0:
+        terms += ["relative_gap", "log_points"]
+        est += [b / a, np.log((a + b) / a)]
+        rows += [[-b / a**2, 1.0 / a], [1.0 / (a + b) - 1.0 / a, 1.0 / (a + b)]]
+    else:
+        notes.append(
+            f"relative_gap and log_points not reported: they need positive group means, found "
+            f"control {a:.6g} and participants {a + b:.6g}."
         )
-    est = np.array([a, a + b, b, b / a, np.log((a + b) / a)])
-    G = np.array(
-        [
-            [1.0, 0.0],
-            [1.0, 1.0],
-            [0.0, 1.0],
-            [-b / a**2, 1.0 / a],
-            [1.0 / (a + b) - 1.0 / a, 1.0 / (a + b)],
-        ]
-    )
+    est = np.array(est)
+    G = np.array(rows)
     vcov_d = G @ V @ G.T
-    crit = base.critical_value(0.05)
-    se_log = float(np.sqrt(vcov_d[4, 4]))
-    extra = {
-        "relative_gap_ci95_log_based": (
+    if "log_points" in terms:
+        crit = base.critical_value(0.05)
+        se_log = float(np.sqrt(vcov_d[4, 4]))
+        extra["relative_gap_ci95_log_based"] = (
             float(np.exp(est[4] - crit * se_log) - 1),
             float(np.exp(est[4] + crit * se_log) - 1),
-        ),
-        "n_treated": int(inp.frame.loc[base.sample.mask, treatment].sum()),
-    }
+        )
     return Results(
-        terms=["mean_control", "mean_treated", "difference", "relative_gap", "log_points"],
+        terms=terms,
         estimates=est,
         vcov=vcov_d,
         vcov_spec=base.vcov_spec,
@@ -125,6 +135,7 @@ def raw_gap(
         notes=(
             "relative_gap = ratio of means - 1 (0.80 = +80%); log_points = log of the ratio of "
             "means; delta-method standard errors.",
+            *notes,
         ),
         refit=lambda v: raw_gap(
             data, outcome=outcome, treatment=treatment, design=design, cluster=cluster, vcov=v

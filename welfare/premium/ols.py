@@ -18,12 +18,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from welfare._estimation import prepare, unpack
+from welfare._estimation import check_names, prepare, unpack
 from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
-from welfare.errors import OutcomeError
+from welfare.errors import DataError, OutcomeError, TreatmentError, UnknownOptionError
 from welfare.inference.linear import drop_singletons, fit_ols
 from welfare.inference.results import Results
 
@@ -82,8 +82,15 @@ def ols_premium(
     controls = as_columns("controls", controls)
     interactions = as_columns("interactions", interactions)
     fixed_effects = as_columns("fixed_effects", fixed_effects)
-    require_columns(inp.frame, [outcome, treatment] + controls + interactions)
+    require_columns(inp.frame, [outcome, treatment] + controls + interactions + fixed_effects)
+    check_names([outcome, treatment] + controls + interactions + fixed_effects)
     check_binary(inp.frame, treatment, role="treatment")
+    extra = [c for c in interactions if c not in controls]
+    if extra:
+        raise UnknownOptionError(
+            f"interactions: expected a subset of controls (an interaction needs its main effect), "
+            f"found {extra} not in controls {controls}"
+        )
     frame = inp.frame.copy()
     frame.attrs = dict(inp.frame.attrs)
     if scale == "log":
@@ -96,6 +103,11 @@ def ols_premium(
                 "transformation"
             )
         dep = f"log_{outcome}"
+        if dep in frame.columns:
+            raise DataError(
+                f"the data already have a column {dep!r}; expected it free for log({outcome}) "
+                "(rename that column)"
+            )
         frame[dep] = np.log(y)
     else:
         dep = outcome
@@ -130,6 +142,11 @@ def ols_premium(
             else:
                 parts = {c: col.astype(float)}
             for name, x in parts.items():
+                if f"{treatment}_x_{name}" in frame.columns:
+                    raise DataError(
+                        f"the data already have a column {treatment}_x_{name!s}; expected it free "
+                        "for the interaction term (rename that column)"
+                    )
                 m = float(np.average(x[mask], weights=w[mask]))
                 frame[f"{treatment}_x_{name}"] = frame[treatment] * (x - m)
                 terms.append(f"{treatment}_x_{name}")
@@ -164,4 +181,10 @@ def ols_premium(
         )
         + (" in log points" if scale == "log" else " in levels"),
     )
+    if treatment not in res.terms:
+        raise TreatmentError(
+            f"{treatment!r} was dropped from the regression (collinear with the fixed effects or "
+            "controls, or constant in the estimation sample); expected a treatment that varies "
+            "within the fixed-effect groups"
+        )
     return res
