@@ -23,7 +23,7 @@ def run(ctx: Context) -> FindingResult:
         {"raw gap": gap},
         title=f"F2. Raw gap in {spec.outcome}: participants vs others"
         + (" (design-weighted)" if survey.design.weights else " (unweighted)"),
-        digits=4,
+        digits=3,
         show_ci=True,
         notes=(
             f"Outcome: {ctx.describe(spec.outcome)}; participation: "

@@ -319,6 +319,10 @@ def _truth(vill, pop) -> dict[str, Any]:
         "att_log": float(pop.loc[d, "tau"].mean()),
         "atu_log": float(pop.loc[~d, "tau"].mean()),
         "population_households": int(len(pop)),
+        "weights_represent": (
+            "households of the 2,118-village frame: each simulated village stands for "
+            "2,118/80 villages, so the weights sum to about 26.5 x population_households"
+        ),
         "population_share_e_households": float(d.mean()),
         "population_raw_gap_percent": float(y[d].mean() / y[~d].mean() - 1),
         "population_raw_gap_log_points": float(np.log(y[d].mean() / y[~d].mean())),
