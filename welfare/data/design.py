@@ -67,9 +67,14 @@ class SurveyDesign:
         """Columns the design touches, in the order weights, PSU, strata."""
         return [c for c in (self.weights, self.psu, self.strata) if c is not None]
 
+    @property
+    def weights_label(self) -> str:
+        """``"pweights 'weight'"`` or ``"unweighted"``, for table notes."""
+        return f"{self.weight_type}s '{self.weights}'" if self.weights else "unweighted"
+
     def describe(self) -> str:
         """One-line description used in table notes."""
-        parts = [f"{self.weight_type}s '{self.weights}'" if self.weights else "unweighted"]
+        parts = [self.weights_label]
         if self.psu:
             parts.append(f"PSU '{self.psu}'")
         if self.strata:

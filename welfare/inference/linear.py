@@ -163,9 +163,7 @@ def fit_ols(
         spec = VcovSpec("CRV1", choice.cluster, None, g, None, g - 1, _ssc(fit))
     else:
         spec = VcovSpec(choice.kind, None, None, None, None, int(df_t), _ssc(fit))
-    weights = (
-        f"{inp.design.weight_type}s '{inp.design.weights}'" if inp.design.weights else "unweighted"
-    )
+    weights = inp.design.weights_label
     extra = {"r2": float(fit._r2)} if getattr(fit, "_r2", None) is not None else {}
     if fixed_effects:
         extra["fixed_effects"] = ", ".join(fixed_effects)

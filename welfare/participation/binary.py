@@ -315,9 +315,7 @@ def _binary_model(
     ll = link.loglik(y, z, w)
     ybar = np.sum(w * y) / np.sum(w)
     ll0 = float(np.sum(w * (y * np.log(ybar) + (1 - y) * np.log(1 - ybar))))
-    weights = (
-        f"{inp.design.weight_type}s '{inp.design.weights}'" if inp.design.weights else "unweighted"
-    )
+    weights = inp.design.weights_label
     ctx = {
         "link": link,
         "spec": Xdf.model_spec,
