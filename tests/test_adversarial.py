@@ -229,3 +229,20 @@ def test_twin_seed_types_and_frozen_truth():
             taobao_village_survey(bad)
     with pytest.raises(TypeError):
         t.truth["tau"]["tau0"] = 99
+
+
+def test_linear_models_invariant_to_weight_scale_and_huge_weights(D):
+    des = SurveyDesign(weights="w")
+    a = fit_ols("inc ~ x", D, design=des, cluster="cl")
+    b = fit_ols("inc ~ x", D.assign(w=D.w * 1e300), design=des, cluster="cl")
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-10)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-10)
+
+
+def test_text_outcome_is_a_named_error(D):
+    from welfare.errors import ColumnTypeError
+
+    with pytest.raises(ColumnTypeError, match="expected numbers"):
+        ols_premium(D.assign(s=D.g), outcome="s", treatment="d")
+    with pytest.raises(ColumnTypeError, match="expected numbers"):
+        raw_gap(D.assign(s=D.g), outcome="s", treatment="d")

@@ -23,7 +23,13 @@ from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
-from welfare.errors import DataError, OutcomeError, TreatmentError, UnknownOptionError
+from welfare.errors import (
+    ColumnTypeError,
+    DataError,
+    OutcomeError,
+    TreatmentError,
+    UnknownOptionError,
+)
 from welfare.inference.linear import drop_singletons, fit_ols
 from welfare.inference.results import Results
 
@@ -93,6 +99,12 @@ def ols_premium(
         )
     frame = inp.frame.copy()
     frame.attrs = dict(inp.frame.attrs)
+    if not pd.api.types.is_numeric_dtype(frame[outcome]) or pd.api.types.is_bool_dtype(
+        frame[outcome]
+    ):
+        raise ColumnTypeError(
+            f"outcome {outcome!r}: expected numbers, found dtype {frame[outcome].dtype}"
+        )
     if scale == "log":
         y = frame[outcome]
         nonpos = (y <= 0) & y.notna()
