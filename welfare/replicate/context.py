@@ -55,40 +55,19 @@ class AnalysisSpec:
         )
 
 
+_HEAD = ("head_age", "head_female", "head_edu", "head_urban_work", "head_ecom_knowledge")
+_HOUSEHOLD = ("hh_size", "hh_labour", "land_mu")
+
 TWIN_SPEC = AnalysisSpec(
     participation="e_household",
     outcome="income_pc",
     outcome_scale="log",
-    participation_covariates=(
-        "head_age",
-        "head_female",
-        "head_edu",
-        "head_urban_work",
-        "head_ecom_knowledge",
-    ),
-    premium_controls=(
-        "head_age",
-        "head_female",
-        "head_edu",
-        "head_urban_work",
-        "head_ecom_knowledge",
-        "hh_size",
-        "hh_labour",
-        "land_mu",
-    ),
+    participation_covariates=_HEAD,
+    premium_controls=_HEAD + _HOUSEHOLD,
     fixed_effects=("village_id",),
     # every control is interacted with participation: the ATE under linear heterogeneity,
     # without using knowledge of which characteristics drive the twin's heterogeneity
-    interactions=(
-        "head_age",
-        "head_female",
-        "head_edu",
-        "head_urban_work",
-        "head_ecom_knowledge",
-        "hh_size",
-        "hh_labour",
-        "land_mu",
-    ),
+    interactions=_HEAD + _HOUSEHOLD,
 )
 
 
