@@ -6,6 +6,8 @@ estimators join this finding as they are added to ``welfare.premium``.
 
 from __future__ import annotations
 
+import functools
+
 from welfare.premium import ols_premium, raw_gap
 from welfare.replicate.context import Context, FindingResult
 from welfare.report import coefficient_plot, regression_table, truth_table
@@ -48,31 +50,21 @@ def run(ctx: Context) -> FindingResult:
         out.skipped.append(
             f"log outcome: {spec.outcome} is analysed in levels (codebook: outcome_scale = 'levels')"
         )
-    models = {}
-    models["no controls"] = ols_premium(
-        survey, outcome=spec.outcome, treatment=spec.participation, fixed_effects=fe, scale=scale
+    fit = functools.partial(
+        ols_premium,
+        survey,
+        outcome=spec.outcome,
+        treatment=spec.participation,
+        fixed_effects=fe,
+        scale=scale,
     )
     controls = list(spec.premium_controls)
-    if controls:
-        models["controls"] = ols_premium(
-            survey,
-            outcome=spec.outcome,
-            treatment=spec.participation,
-            controls=controls,
-            fixed_effects=fe,
-            scale=scale,
-        )
     inter = [c for c in spec.interactions if ctx.has(c)]
+    models = {"no controls": fit()}
+    if controls:
+        models["controls"] = fit(controls=controls)
     if controls and inter:
-        models["controls x participation"] = ols_premium(
-            survey,
-            outcome=spec.outcome,
-            treatment=spec.participation,
-            controls=controls,
-            fixed_effects=fe,
-            interactions=inter,
-            scale=scale,
-        )
+        models["controls x participation"] = fit(controls=controls, interactions=inter)
     out.results.update(models)
     unit = "log points" if scale == "log" else "levels"
     out.tables["F2_ols_premium"] = regression_table(

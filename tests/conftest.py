@@ -62,3 +62,18 @@ def twin():
     from welfare.datasets import taobao_village_survey
 
     return taobao_village_survey()
+
+
+def twin_ate(sub):
+    """The interacted OLS with village FE whose treatment coefficient is the twin's ATE."""
+    from welfare.premium import ols_premium
+    from welfare.replicate.context import TWIN_SPEC
+
+    return ols_premium(
+        sub,
+        outcome="income_pc",
+        treatment="e_household",
+        controls=list(TWIN_SPEC.premium_controls),
+        fixed_effects=["village_id"],
+        interactions=list(TWIN_SPEC.interactions),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.conftest import twin_ate
 from welfare.datasets import taobao_village_survey
 from welfare.participation import probit
-from welfare.premium import ols_premium
 from welfare.replicate.context import TWIN_SPEC
 from welfare.replicate.runner import analysis_sample
 
@@ -22,19 +22,7 @@ def _one(seed: int) -> dict[str, bool]:
     ame = probit(F1, sub).ame().tidy().set_index("term")
     for term, truth in twin.truth["participation_ame"].items():
         covered[f"AME {term}"] = ame.loc[term, "conf_low"] <= truth <= ame.loc[term, "conf_high"]
-    ate = (
-        ols_premium(
-            sub,
-            outcome="income_pc",
-            treatment="e_household",
-            controls=list(TWIN_SPEC.premium_controls),
-            fixed_effects=["village_id"],
-            interactions=list(TWIN_SPEC.interactions),
-        )
-        .tidy()
-        .set_index("term")
-        .loc["e_household"]
-    )
+    ate = twin_ate(sub).tidy().set_index("term").loc["e_household"]
     covered["ATE (log points)"] = ate.conf_low <= twin.truth["ate_log"] <= ate.conf_high
     return covered
 

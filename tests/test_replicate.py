@@ -61,24 +61,7 @@ def test_cli_on_nsw_codebook(tmp_path):
     data = shared_file("data", case["data"])
     cb = ROOT / "replication" / "codebooks" / "nsw_dw.toml"
     out = tmp_path / "nsw"
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "welfare.replicate",
-            "--data",
-            str(data),
-            "--codebook",
-            str(cb),
-            "--out",
-            str(out),
-            "--only",
-            "F1,F2",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    p = _cli("--data", data, "--codebook", cb, "--out", out, "--only", "F1,F2")
     assert p.returncode == 0, p.stderr
     report = (out / "REPORT.md").read_text()
     assert "SYNTHETIC" not in report
@@ -89,12 +72,13 @@ def test_cli_on_nsw_codebook(tmp_path):
     assert_printed(gap.loc["difference", "std_error"], case["se"], "NSW SE via CLI")
 
 
-def _cli(*args):
+def _cli(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "welfare.replicate", *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -115,24 +99,16 @@ def test_cli_errors_are_one_line_messages(tmp_path):
 
 def test_shipped_codebook_by_name_from_any_folder(tmp_path):
     data = shared_file("data", "daag_nsw74demo.csv")
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "welfare.replicate",
-            "--data",
-            str(data),
-            "--codebook",
-            "nsw_dw",
-            "--out",
-            "out",
-            "--only",
-            "F2",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    p = _cli(
+        "--data",
+        data,
+        "--codebook",
+        "nsw_dw",
+        "--out",
+        "out",
+        "--only",
+        "F2",
+        "--quiet",
         cwd=tmp_path,
     )
     assert p.returncode == 0, p.stderr

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import twin_ate
 from welfare.datasets import SYNTHETIC_LABEL, taobao_village_survey
 from welfare.participation import probit
-from welfare.premium import ols_premium, raw_gap
+from welfare.premium import raw_gap
 from welfare.replicate.context import TWIN_SPEC
 from welfare.replicate.runner import analysis_sample
 
@@ -83,14 +84,7 @@ def test_probit_recovers_marginal_coefficients_within_3_se(twin, analysis):
 
 def test_ols_with_interactions_recovers_the_ate(twin, analysis):
     sub, _ = analysis
-    res = ols_premium(
-        sub,
-        outcome="income_pc",
-        treatment="e_household",
-        controls=list(TWIN_SPEC.premium_controls),
-        fixed_effects=["village_id"],
-        interactions=list(TWIN_SPEC.interactions),
-    )
+    res = twin_ate(sub)
     t = res.tidy().set_index("term").loc["e_household"]
     assert abs(t.estimate - twin.truth["ate_log"]) < 3 * t.std_error
     assert res.df == 79 and res.vcov_spec.kind == "CRV1"

@@ -119,6 +119,14 @@ TAU = {"tau0": 0.26, "tau_know": 0.10, "tau_urban": 0.06, "tau_age": -0.04}
 N_E_SAMPLED, N_O_SAMPLED = 591, 809
 N_E_INCOMPLETE, N_O_INCOMPLETE = 138, 189
 FRAME_VILLAGES = 2118
+INCOME_COLUMNS = (
+    "income_ecommerce",
+    "income_wages",
+    "income_farming",
+    "income_transfers",
+    "income_total",
+    "income_pc",
+)
 
 
 @dataclass(frozen=True)
@@ -406,17 +414,7 @@ def taobao_village_survey(
         which = rng.choice(len(items), size=k, p=probs)
         for r, j in zip(rows, which, strict=True):
             if items[j] == "income":
-                s.loc[
-                    r,
-                    [
-                        "income_ecommerce",
-                        "income_wages",
-                        "income_farming",
-                        "income_transfers",
-                        "income_total",
-                        "income_pc",
-                    ],
-                ] = np.nan
+                s.loc[r, list(INCOME_COLUMNS)] = np.nan
             else:
                 s.loc[r, items[j]] = np.nan if items[j] != "head_edu" else None
     s = s.sample(frac=1.0, random_state=rng.integers(2**31)).reset_index(drop=True)
@@ -438,12 +436,7 @@ def taobao_village_survey(
         "hh_size",
         "hh_labour",
         "land_mu",
-        "income_ecommerce",
-        "income_wages",
-        "income_farming",
-        "income_transfers",
-        "income_total",
-        "income_pc",
+        *INCOME_COLUMNS,
         "consumption_pc",
     ]
     data = s[cols].copy()

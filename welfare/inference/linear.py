@@ -72,7 +72,6 @@ def fit_ols(
     vcov: str | None = None,
     estimator: str = "OLS",
     estimand: str = "coefficients",
-    extra_roles: list[tuple[str, list[str]]] | None = None,
 ) -> Results:
     """Weighted OLS with absorbed fixed effects and design-consistent variance.
 
@@ -92,6 +91,17 @@ def fit_ols(
     Returns
     -------
     Results
+
+    Raises
+    ------
+    MissingColumnError, ColumnTypeError, ImpossibleValueError
+        Absent columns, a text outcome, formula terms that are missing or infinite.
+    EmptySampleError
+        No more observations than parameters (after singleton fixed-effect groups are dropped).
+    VarianceError, DesignError
+        iid with pweights, fewer than 2 clusters, a stratum with one PSU.
+    UnknownOptionError
+        Unknown keywords or option values, a string where a list of columns is expected.
     """
     import pyfixest as pf
 
@@ -99,7 +109,7 @@ def fit_ols(
     fixed_effects = as_columns("fixed_effects", fixed_effects)
     choice = resolve_vcov(vcov, inp.design, cluster)
     lhs, rhs = formula_variables(formula)
-    roles = [("outcome", lhs), ("regressor", rhs)] + (extra_roles or [])
+    roles = [("outcome", lhs), ("regressor", rhs)]
     if fixed_effects:
         roles.append(("fixed effect", fixed_effects))
     sample = prepare(inp.frame, inp.design, roles, cluster)
@@ -182,7 +192,6 @@ def fit_ols(
             vcov=new_vcov,
             estimator=estimator,
             estimand=estimand,
-            extra_roles=extra_roles,
         )
 
     return Results(

@@ -393,8 +393,11 @@ def probit(
 
     Raises
     ------
-    MissingColumnError, TreatmentError, PerfectPredictionError, ConvergenceError,
-    VarianceError, UnknownOptionError
+    MissingColumnError, TreatmentError, PerfectPredictionError, CollinearityError,
+    ImpossibleValueError, EmptySampleError, ConvergenceError, VarianceError, UnknownOptionError
+        PerfectPredictionError is raised for complete or quasi-complete separation (a 0/1
+        regressor with one outcome only, or the linear-programming test of Konis 2007);
+        weights are normalised to mean 1, so results do not depend on their scale.
 
     References
     ----------

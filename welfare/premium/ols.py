@@ -81,7 +81,11 @@ def ols_premium(
 
     Raises
     ------
-    MissingColumnError, TreatmentError, OutcomeError, VarianceError, UnknownOptionError
+    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, DataError,
+    EmptySampleError, VarianceError, UnknownOptionError
+        TreatmentError also when the treatment drops out (collinear with the fixed effects or
+        constant in the estimation sample); DataError when a generated column name
+        (``log_<outcome>``, ``<treatment>_x_<control>``) is already taken.
     """
     check_option("scale", scale, ("log", "levels"))
     inp = unpack(data, design)
