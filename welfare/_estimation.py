@@ -211,6 +211,26 @@ def drop_unused_levels(sub: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return out, notes
 
 
+def float_integers(sub: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns as float64 before formula evaluation (values unchanged).
+
+    Stata files store small integers as int8/int16; ``I(age**2)`` evaluated on int8 wraps
+    around (30**2 -> -124) without any warning. Returns a new frame when a column changes.
+    """
+    ints = [
+        c
+        for c in sub.columns
+        if pd.api.types.is_integer_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c])
+    ]
+    if not ints:
+        return sub
+    out = sub.copy()
+    out.attrs = dict(sub.attrs)
+    for c in ints:
+        out[c] = out[c].astype("float64")
+    return out
+
+
 def model_matrices(formula: str, sub: pd.DataFrame):
     """Evaluate the formula on the estimation sample; refuse expressions that give NaN or inf.
 

@@ -64,6 +64,10 @@ class CollinearityError(DataError):
     """Regressors that are linearly dependent (a constant or collinear column)."""
 
 
+class OverlapError(DataError):
+    """Propensity scores at or near 0 or 1, or units without a match within the caliper."""
+
+
 class PerfectPredictionError(WelfareError, ValueError):
     """A regressor predicts a binary outcome perfectly (complete or quasi-complete separation)."""
 

@@ -20,6 +20,7 @@ from welfare._estimation import (
     check_enough,
     clean_term,
     drop_unused_levels,
+    float_integers,
     formula_variables,
     model_matrices,
     prepare,
@@ -120,6 +121,7 @@ def fit_ols(
     )
     sub = inp.frame.loc[sample.mask, cols].reset_index(drop=True)
     sub, notes = drop_unused_levels(sub)
+    sub = float_integers(sub)
     sub = sub.copy() if not notes else sub
     if inp.design.weights is not None and not _is_fw(inp.design):
         # scale-free: p/aweights normalised to mean 1 (estimates and variances do not depend on

@@ -38,7 +38,8 @@ class VcovSpec:
     Attributes
     ----------
     kind : str
-        ``"iid"``, ``"HC1"``, ``"CRV1"`` or ``"design"``.
+        ``"iid"``, ``"HC0"``, ``"HC1"``, ``"CRV1"``, ``"design"`` or ``"AI-robust"``
+        (Abadie-Imbens matching variance).
     cluster : str or None
         Cluster/PSU column.
     strata : str or None
@@ -67,6 +68,10 @@ class VcovSpec:
             base = "model-based (iid) variance"
         elif self.kind == "HC1":
             base = "heteroskedasticity-robust variance (HC1)"
+        elif self.kind == "HC0":
+            base = "robust sandwich variance of the stacked estimating equations (HC0)"
+        elif self.kind == "AI-robust":
+            base = "Abadie-Imbens robust variance"
         elif self.kind == "CRV1":
             base = f"cluster-robust variance (CRV1) by {self.cluster!r}, G = {self.n_clusters}"
         else:

@@ -33,6 +33,7 @@ from welfare._estimation import (
     check_outcome_name,
     clean_term,
     drop_unused_levels,
+    float_integers,
     formula_variables,
     model_matrices,
     prepare,
@@ -218,6 +219,7 @@ def _binary_model(
     if pd.api.types.is_bool_dtype(sub[lhs[0]]):
         sub[lhs[0]] = sub[lhs[0]].astype(float)  # True/False is 1/0, not a recode
     sub, level_notes = drop_unused_levels(sub)
+    sub = float_integers(sub)
     check_clusters(sub, choice.cluster)
     mm = model_matrices(formula, sub)
     Xdf = mm.rhs

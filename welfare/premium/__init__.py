@@ -1,6 +1,22 @@
-"""Income premium (F2): raw gap and OLS with fixed effects."""
+"""Income premium (F2): raw gap, OLS with fixed effects, weighting and matching."""
 
+from welfare.premium.balance import balance, implied_weights, propensity_overlap
 from welfare.premium.gap import raw_gap
+from welfare.premium.matching import nn_match, ps_match
 from welfare.premium.ols import ols_premium
+from welfare.premium.weighting import TreatmentEffectResults, aipw, ipw, ipwra, ra
 
-__all__ = ["raw_gap", "ols_premium"]
+__all__ = [
+    "raw_gap",
+    "ols_premium",
+    "ipw",
+    "ra",
+    "aipw",
+    "ipwra",
+    "ps_match",
+    "nn_match",
+    "balance",
+    "implied_weights",
+    "propensity_overlap",
+    "TreatmentEffectResults",
+]

@@ -9,7 +9,7 @@ from welfare._options import strict_keywords
 from welfare.inference.results import Results
 from welfare.report.tables import tidy_frame
 
-__all__ = ["coefficient_plot"]
+__all__ = ["coefficient_plot", "love_plot", "overlap_plot"]
 
 
 @strict_keywords
@@ -86,3 +86,103 @@ def coefficient_plot(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _finish(fig, ax, title: str, synthetic: bool, path) -> Path:
+    import matplotlib.pyplot as plt
+
+    ax.set_title(("SYNTHETIC DATA - " if synthetic else "") + title, fontsize=10)
+    if synthetic:
+        fig.text(
+            0.01,
+            0.005,
+            "Synthetic twin: demonstrates the method, not evidence about China.",
+            fontsize=7,
+            color="firebrick",
+        )
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+@strict_keywords
+def love_plot(table, path: str | Path, *, title: str, threshold: float = 0.1) -> Path:
+    """Absolute standardised mean differences before and after adjustment (a "love plot").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`welfare.premium.balance`.
+    path : str or pathlib.Path
+        PNG file to write.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when the table comes from synthetic data.
+    threshold : float, default 0.1
+        Reference line for |SMD|.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid")
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(7.0, 0.3 * n + 1.8))
+    pos = range(n)
+    ax.scatter(table["smd_before"].abs(), pos, marker="o", label="before", color="grey")
+    if "smd_after" in table:
+        ax.scatter(table["smd_after"].abs(), pos, marker="D", label="after", color="C0")
+    ax.axvline(threshold, color="firebrick", lw=1, ls="--")
+    ax.set_yticks(list(pos), table["covariate"].tolist())
+    ax.invert_yaxis()
+    ax.set_xlabel("|standardised mean difference|")
+    ax.legend(fontsize=8, loc="best")
+    return _finish(fig, ax, title, bool(table.attrs.get("synthetic", False)), path)
+
+
+@strict_keywords
+def overlap_plot(scores, path: str | Path, *, title: str, bins: int = 40) -> Path:
+    """Histograms of the propensity score by arm, with the overlap bounds marked.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        From :func:`welfare.premium.propensity_overlap` (columns ``score, treated, weight``).
+    path : str or pathlib.Path
+    title : str
+    bins : int, default 40
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    edges = [i / bins for i in range(bins + 1)]
+    for arm, label, color in ((1, "participants", "C0"), (0, "non-participants", "C1")):
+        part = scores[scores["treated"] == arm]
+        ax.hist(
+            part["score"], bins=edges, weights=part["weight"], density=True, alpha=0.5,
+            label=label, color=color,
+        )  # fmt: skip
+    ov = scores.attrs.get("overlap", {})
+    if ov.get("rule") in ("trim", "clip"):
+        for b in ov["bounds"]:
+            ax.axvline(b, color="firebrick", lw=1, ls="--")
+    ax.set_xlabel("propensity score")
+    ax.set_ylabel("density (survey-weighted)")
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title, bool(scores.attrs.get("synthetic", False)), path)

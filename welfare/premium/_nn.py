@@ -1,0 +1,197 @@
+"""Nearest-neighbour searches with all ties kept, independent of row order.
+
+Two engines return the same structure, a compressed list of neighbour sets (``NeighbourSets``):
+
+* :func:`nn_scalar` for a one-dimensional score (propensity matching): the reference values
+  are sorted once; each query's k-th nearest distance comes from a window of 2k sorted
+  neighbours, and its tie-inclusive set is then a contiguous range of the sorted values found
+  by binary search. O((n_ref + n_query) log n_ref) time, O(n) memory.
+* :func:`nn_metric` for covariate vectors under a quadratic metric ``(x-y)'W(x-y)``
+  (Mahalanobis, inverse variance, Euclidean): exact brute force in blocks, O(n_query n_ref p).
+
+Ties: a unit is in the set when its distance is within ``TIE_TOL * max(1, d_k)`` of the k-th
+smallest distance ``d_k`` (distances that are equal in exact arithmetic differ by a few units in
+the last place in floating point; a tolerance of 1e-8 would already merge distinct values).
+Sets depend on the values only, never on the order of the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TIE_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class NeighbourSets:
+    """Neighbour sets of ``n_query`` units in CSR form.
+
+    Attributes
+    ----------
+    ptr : numpy.ndarray of int, shape (n_query + 1,)
+        Set of query ``q`` is ``idx[ptr[q]:ptr[q + 1]]`` (empty when nothing was in reach).
+    idx : numpy.ndarray of int, shape (n_pairs,)
+        Positions of the neighbours in the estimation sample.
+    dist : numpy.ndarray, shape (n_pairs,)
+        Their distances on the matching scale.
+    """
+
+    ptr: np.ndarray
+    idx: np.ndarray
+    dist: np.ndarray
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Set sizes, shape (n_query,)."""
+        return np.diff(self.ptr)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Query number of every pair, shape (n_pairs,)."""
+        return np.repeat(np.arange(len(self.ptr) - 1), self.sizes)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values[idx]`` over each set (NaN for an empty set), shape (n_query,)."""
+        n = len(self.ptr) - 1
+        s = np.bincount(self.rows, weights=values[self.idx], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s / self.sizes
+
+
+def _kth_smallest(dist: np.ndarray, k: int) -> np.ndarray:
+    return np.partition(dist, k - 1, axis=1)[:, k - 1]
+
+
+def _ranges(order, lo, hi, sorted_vals, q) -> NeighbourSets:
+    sizes = np.maximum(hi - lo, 0)
+    ptr = np.zeros(len(lo) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=ptr[1:])
+    total = int(ptr[-1])
+    starts = np.repeat(lo - ptr[:-1], sizes)
+    pos = np.arange(total, dtype=np.int64) + starts
+    rows = np.repeat(np.arange(len(lo)), sizes)
+    return NeighbourSets(ptr, order[pos], np.abs(sorted_vals[pos] - q[rows]))
+
+
+def nn_scalar(
+    ref: np.ndarray,
+    ref_pos: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    *,
+    caliper: float | None = None,
+    self_rank: np.ndarray | None = None,
+    sorted_ref: tuple[np.ndarray, np.ndarray] | None = None,
+) -> NeighbourSets:
+    """k nearest reference units of each query on a scalar score, ties kept.
+
+    Parameters
+    ----------
+    ref : numpy.ndarray, shape (n_ref,)
+        Scores of the reference units.
+    ref_pos : numpy.ndarray of int, shape (n_ref,)
+        Their positions in the estimation sample (returned in ``idx``).
+    query : numpy.ndarray, shape (n_query,)
+    k : int
+        Neighbours requested (``n_ref >= k``, or ``n_ref - 1 >= k`` with ``self_rank``).
+    caliper : float, optional
+        Maximum distance; neighbours beyond it are left out (sets may be empty).
+    self_rank : numpy.ndarray of int, shape (n_query,), optional
+        When the queries are the reference units themselves: the rank of each query in the
+        sorted reference; the unit itself is then not its own neighbour (other units with the
+        same score are).
+    sorted_ref : (order, sorted values), optional
+        Precomputed stable argsort of ``ref`` and ``ref[order]``.
+    """
+    if sorted_ref is None:
+        order = np.argsort(ref, kind="stable")
+        vals = ref[order]
+    else:
+        order, vals = sorted_ref
+    m = len(vals)
+    q = np.asarray(query, dtype=float)
+    if self_rank is None:
+        pos = np.searchsorted(vals, q)
+        offs = np.arange(-k, k)
+        cand = pos[:, None] + offs[None, :]
+    else:
+        offs = np.concatenate([np.arange(-k, 0), np.arange(1, k + 1)])
+        cand = self_rank[:, None] + offs[None, :]
+    valid = (cand >= 0) & (cand < m)
+    d = np.where(valid, np.abs(vals[np.clip(cand, 0, m - 1)] - q[:, None]), np.inf)
+    dk = _kth_smallest(d, k)
+    radius = dk + TIE_TOL * np.maximum(1.0, dk)
+    if caliper is not None:
+        radius = np.minimum(radius, caliper)
+    lo = np.searchsorted(vals, q - radius, side="left")
+    hi = np.searchsorted(vals, q + radius, side="right")
+    sets = _ranges(order, lo, hi, vals, q)
+    if self_rank is not None:
+        # drop the unit itself (its own rank lies inside its range)
+        rows = sets.rows
+        keep_pair = sets.idx != order[self_rank][rows]
+        sizes = np.bincount(rows[keep_pair], minlength=len(q))
+        ptr = np.zeros(len(q) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=ptr[1:])
+        sets = NeighbourSets(ptr, sets.idx[keep_pair], sets.dist[keep_pair])
+    return NeighbourSets(sets.ptr, ref_pos[sets.idx], sets.dist)
+
+
+def nn_metric(
+    ref: np.ndarray,
+    ref_pos: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    W: np.ndarray,
+    *,
+    caliper: float | None = None,
+    self_index: np.ndarray | None = None,
+    block: int = 512,
+) -> NeighbourSets:
+    """k nearest reference units under ``d(x, y) = sqrt((x-y)' W (x-y))``, ties kept.
+
+    Parameters
+    ----------
+    ref : numpy.ndarray, shape (n_ref, p)
+    ref_pos : numpy.ndarray of int, shape (n_ref,)
+    query : numpy.ndarray, shape (n_query, p)
+    k : int
+    W : numpy.ndarray, shape (p, p)
+        Positive definite weight matrix.
+    caliper : float, optional
+        Maximum distance (same units as ``d``).
+    self_index : numpy.ndarray of int, shape (n_query,), optional
+        Row of each query in ``ref`` when queries are reference units (excluded from its set).
+    block : int, default 512
+        Queries per block (memory ``block * n_ref * p`` floats).
+    """
+    nq = query.shape[0]
+    ptrs = [np.zeros(1, dtype=np.int64)]
+    idxs, dists = [], []
+    total = 0
+    for start in range(0, nq, block):
+        qb = query[start : start + block]
+        diff = qb[:, None, :] - ref[None, :, :]  # exact for integer-valued covariates
+        d2 = np.einsum("bmp,pq,bmq->bm", diff, W, diff, optimize=True)
+        np.maximum(d2, 0.0, out=d2)
+        d = np.sqrt(d2)
+        if self_index is not None:
+            d[np.arange(len(qb)), self_index[start : start + block]] = np.inf
+        dk = _kth_smallest(d, k)
+        radius = dk + TIE_TOL * np.maximum(1.0, dk)
+        if caliper is not None:
+            radius = np.minimum(radius, caliper)
+        inside = d <= radius[:, None]
+        r, c = np.nonzero(inside)
+        sizes = np.bincount(r, minlength=len(qb))
+        idxs.append(ref_pos[c])
+        dists.append(d[r, c])
+        ptrs.append(total + np.cumsum(sizes))
+        total += int(sizes.sum())
+    return NeighbourSets(
+        np.concatenate(ptrs),
+        np.concatenate(idxs) if idxs else np.zeros(0, dtype=np.int64),
+        np.concatenate(dists) if dists else np.zeros(0),
+    )

@@ -1,0 +1,194 @@
+"""Covariate balance and propensity overlap of a treatment-effect estimate.
+
+For each covariate ``x`` and arm ``k`` the weighted mean ``m_k`` and variance ``s2_k`` are
+computed before adjustment (survey weights) and after it (the estimator's implied weights);
+
+    SMD = (m_1 - m_0) / sqrt((s2_1 + s2_0) / 2),        variance ratio = s2_1 / s2_0,
+
+with the denominator of the SMD taken from the unadjusted sample in both columns, so before and
+after are on one scale (Austin 2009). Implied weights: ``w_i om_k(p_i)`` for IPW, AIPW and
+IPWRA (the IPW weights of the estimand); for matching, ``w_i 1{i in P} + K_i`` (the target
+population itself plus every unit's match weight). Regression adjustment has no implied
+weights, so only the before columns are given. A |SMD| below 0.1 is the usual benchmark.
+
+References
+----------
+Austin, P. C. (2009). Balance diagnostics for comparing the distribution of baseline covariates
+between treatment groups in propensity-score matched samples. *Statistics in Medicine* 28(25),
+3083-3107. doi:10.1002/sim.3697
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from welfare.errors import UnknownOptionError
+from welfare.premium.weighting import TreatmentEffectResults, _omega
+
+__all__ = ["balance", "implied_weights", "propensity_overlap"]
+
+BALANCE_COLUMNS = [
+    "covariate",
+    "mean_treated_before",
+    "mean_control_before",
+    "smd_before",
+    "var_ratio_before",
+    "mean_treated_after",
+    "mean_control_after",
+    "smd_after",
+    "var_ratio_after",
+]
+
+
+def _ctx(res):
+    if not isinstance(res, TreatmentEffectResults) or not hasattr(res, "_ctx"):
+        raise UnknownOptionError(
+            f"expected the results of ipw/aipw/ipwra/ra/ps_match/nn_match, found {type(res).__name__}"
+        )
+    return res._ctx
+
+
+def implied_weights(res: TreatmentEffectResults) -> np.ndarray | None:
+    """Weights that the estimator puts on each unit of its estimation sample.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_obs,), or None
+        ``None`` for regression adjustment (no implied weights).
+    """
+    ctx = _ctx(res)
+    prep, ps, method = ctx["prep"], ctx["ps"], ctx["method"]
+    d, w = prep.d, prep.w
+    estimand = res.terms[0]
+    if method in ("ipw", "aipw", "ipwra"):
+        om1, om0, _, _ = _omega(estimand, ps.score)
+        return w * np.where(d == 1, om1, om0)
+    if method in ("psmatch", "nnmatch"):
+        n = len(d)
+        out = np.zeros(n)
+        out[ctx["P"]] = w[ctx["P"]]
+        for q, s in ctx["sets"].values():
+            inv = np.repeat(1.0 / s.sizes, s.sizes)
+            out += np.bincount(s.idx, weights=np.repeat(w[q], s.sizes) * inv, minlength=n)
+        return out
+    return None
+
+
+def _wstats(x, wt):
+    m = np.sum(wt * x) / np.sum(wt)
+    v = np.sum(wt * (x - m) ** 2) / np.sum(wt)
+    return m, v
+
+
+def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
+    """Balance table: weighted means, SMD and variance ratio before and after adjustment.
+
+    Parameters
+    ----------
+    res : TreatmentEffectResults
+        From :func:`ipw`, :func:`aipw`, :func:`ipwra`, :func:`ra`, :func:`ps_match` or
+        :func:`nn_match`.
+    covariates : list of str, optional
+        Numeric columns of the estimation sample; default the design columns of the
+        propensity model (or of the matching / outcome model), dummies per category.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_covariates, 9)
+        Columns ``covariate, mean_treated_before, mean_control_before, smd_before,
+        var_ratio_before, mean_treated_after, mean_control_after, smd_after,
+        var_ratio_after`` (the ``after`` columns are absent for regression adjustment).
+        ``attrs`` carry the estimator, the data label and the synthetic flag.
+
+    Raises
+    ------
+    UnknownOptionError
+        Results of another estimator, or covariates that are not numeric columns.
+    """
+    ctx = _ctx(res)
+    prep, ps = ctx["prep"], ctx["ps"]
+    if covariates is None:
+        if ps is not None:
+            names, X = ps.terms, ps.X
+        elif "X" in ctx:
+            names, X = res.extra["matching_covariates"], ctx["X"]
+        else:
+            names, X = prep.z_terms, prep.Z
+        keep = [i for i, t in enumerate(names) if t != "Intercept"]
+        names, X = [names[i] for i in keep], X[:, keep]
+    else:
+        if isinstance(covariates, str):
+            raise UnknownOptionError(f"covariates: expected a list, found {covariates!r}")
+        bad = [
+            c
+            for c in covariates
+            if c not in prep.frame.columns or not pd.api.types.is_numeric_dtype(prep.frame[c])
+        ]
+        if bad:
+            raise UnknownOptionError(
+                f"covariates: expected numeric columns of the estimation sample, found {bad}"
+            )
+        names, X = list(covariates), prep.frame[covariates].to_numpy(dtype=float)
+    d, w = prep.d, prep.w
+    after = implied_weights(res)
+    rows = []
+    for j, name in enumerate(names):
+        x = X[:, j]
+        m1, v1 = _wstats(x[d == 1], w[d == 1])
+        m0, v0 = _wstats(x[d == 0], w[d == 0])
+        sd = np.sqrt((v1 + v0) / 2)
+        row = {
+            "covariate": name,
+            "mean_treated_before": m1,
+            "mean_control_before": m0,
+            "smd_before": (m1 - m0) / sd if sd > 0 else 0.0,
+            "var_ratio_before": v1 / v0 if v0 > 0 else np.inf,
+        }
+        if after is not None:
+            a1, a0 = after[d == 1], after[d == 0]
+            m1a, v1a = _wstats(x[d == 1], a1)
+            m0a, v0a = _wstats(x[d == 0], a0)
+            row.update(
+                mean_treated_after=m1a,
+                mean_control_after=m0a,
+                smd_after=(m1a - m0a) / sd if sd > 0 else 0.0,
+                var_ratio_after=v1a / v0a if v0a > 0 else np.inf,
+            )
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs.update(
+        estimator=res.estimator,
+        estimand=res.terms[0],
+        data_label=res.data_label,
+        synthetic=res.synthetic,
+    )
+    return out
+
+
+def propensity_overlap(res: TreatmentEffectResults) -> pd.DataFrame:
+    """Fitted propensity scores by arm, for an overlap plot.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_obs, 3)
+        Columns ``score`` (as used: clipped when the rule is "clip"), ``treated`` (0/1) and
+        ``weight`` (survey weight); ``attrs`` carry the overlap rule, bounds and counts.
+
+    Raises
+    ------
+    UnknownOptionError
+        Results without a propensity model (RA, covariate matching).
+    """
+    ctx = _ctx(res)
+    ps = ctx["ps"]
+    if ps is None:
+        raise UnknownOptionError(f"{res.estimator}: expected an estimator with a propensity model")
+    out = pd.DataFrame({"score": ps.score, "treated": ctx["prep"].d, "weight": ctx["prep"].w})
+    out.attrs.update(
+        overlap=dict(ps.overlap),
+        estimator=res.estimator,
+        data_label=res.data_label,
+        synthetic=res.synthetic,
+    )
+    return out
