@@ -1,16 +1,38 @@
-"""F2 - The income premium of e-households: raw gap and OLS with village fixed effects.
+"""F2 - The income premium of e-households: raw gap, OLS with village fixed effects, and the
+treatment-effect estimators (regression adjustment, IPW, AIPW, IPWRA, propensity-score and
+covariate matching) with their balance and overlap diagnostics.
 
-Run alone with ``python -m welfare.replicate --only F2``. Matching, weighting and double ML
-estimators join this finding as they are added to ``welfare.premium``.
+Run alone with ``python -m welfare.replicate --only F2``. Double ML joins this finding with
+its own issue.
 """
 
 from __future__ import annotations
 
 import functools
 
-from welfare.premium import ols_premium, raw_gap
+from welfare.premium import (
+    aipw,
+    balance,
+    ipw,
+    ipwra,
+    nn_match,
+    ols_premium,
+    propensity_overlap,
+    ps_match,
+    ra,
+    raw_gap,
+)
+from welfare.premium.weighting import TreatmentEffectResults
 from welfare.replicate.context import Context, FindingResult
-from welfare.report import coefficient_plot, regression_table, truth_table
+from welfare.report import (
+    balance_table,
+    coefficient_plot,
+    effects_table,
+    love_plot,
+    overlap_plot,
+    regression_table,
+    truth_table,
+)
 
 FINDING = "F2"
 
@@ -109,6 +131,7 @@ def run(ctx: Context) -> FindingResult:
         out.here.append(
             f"OLS ({name}): {t.estimate:+.3f} {unit}{extra} (95% CI {t.conf_low:+.3f} to {t.conf_high:+.3f})"
         )
+    te = _treatment_effects(ctx, out, models, fe)
     if ctx.truth is not None:
         rows = [
             (
@@ -121,14 +144,100 @@ def run(ctx: Context) -> FindingResult:
         if "controls x participation" in models:
             rows.append(
                 (
-                    "ATE, log points",
+                    "ATE, log points: OLS, controls x participation",
                     models["controls x participation"],
                     spec.participation,
                     ctx.truth["ate_log"],
                 )
             )
+        if scale == "log":
+            for name, by in te.items():
+                for e, (res, term) in by.items():
+                    if isinstance(res, TreatmentEffectResults):
+                        rows.append(
+                            (f"{e}, log points: {name}", res, term, ctx.truth[f"{e.lower()}_log"])
+                        )
         out.truth_table = truth_table(rows, title="F2. Premium estimates vs the twin's true values")
     return out
+
+
+def _treatment_effects(ctx: Context, out: FindingResult, ols: dict, fe: list[str]) -> dict:
+    """Regression adjustment, weighting and matching beside OLS, with balance and overlap.
+
+    Returns the rows of the effects table: method -> estimand -> (results, term).
+    """
+    spec, survey = ctx.spec, ctx.survey
+    controls = list(spec.premium_controls)
+    ps_cov = list(spec.participation_covariates) or controls
+    if not controls:
+        out.skipped.append("treatment-effect estimators: no premium_controls in the codebook")
+        return {}
+    kw = {"outcome": spec.outcome, "treatment": spec.participation, "scale": spec.outcome_scale}
+    rows: dict[str, dict] = {}
+    if "controls x participation" in ols:
+        rows["OLS, controls x participation" + (", village FE" if fe else "")] = {
+            "ATE": (ols["controls x participation"], spec.participation)
+        }
+    fits = {
+        "RA": lambda e: ra(survey, covariates=controls, estimand=e, **kw),
+        "IPW": lambda e: ipw(survey, propensity=ps_cov, estimand=e, **kw),
+        "AIPW": lambda e: aipw(survey, covariates=controls, propensity=ps_cov, estimand=e, **kw),
+        "IPWRA": lambda e: ipwra(survey, covariates=controls, propensity=ps_cov, estimand=e, **kw),
+        "PS matching (1-NN)": lambda e: ps_match(survey, propensity=ps_cov, estimand=e, **kw),
+        "NN matching, bias-adjusted": lambda e: nn_match(
+            survey, covariates=controls, bias_adjust=True, estimand=e, **kw
+        ),
+    }
+    if fe:
+        fits["NN matching within village, bias-adjusted"] = lambda e: nn_match(
+            survey, covariates=controls, exact=fe, bias_adjust=True, unmatched="drop",
+            estimand=e, **kw,
+        )  # fmt: skip
+    for name, f in fits.items():
+        rows[name] = {}
+        for e in ("ATE", "ATT"):
+            res = f(e)
+            rows[name][e] = (res, e)
+            out.results[f"{name} {e}"] = res
+    truth = None
+    if ctx.truth is not None and spec.outcome_scale == "log":
+        truth = {"ATE": ctx.truth["ate_log"], "ATT": ctx.truth["att_log"]}
+    unit = "log points" if spec.outcome_scale == "log" else f"levels of {spec.outcome}"
+    out.tables["F2_treatment_effects"] = effects_table(
+        rows,
+        title=f"F2. Participation premium ({unit}): regression adjustment, weighting, matching",
+        truth=truth,
+        notes=(
+            f"Outcome-model and matching covariates: {', '.join(controls)}; propensity "
+            f"covariates (logit): {', '.join(ps_cov)}.",
+            "Weighting and matching adjust for observed household characteristics only; the "
+            "OLS column and within-village matching also remove village effects.",
+        ),
+    )
+    for name, key in (("IPW", "IPW"), ("PS matching (1-NN)", "PS_matching")):
+        res = rows[name]["ATT"][0]
+        tab = balance(res)
+        out.tables[f"F2_balance_{key}"] = balance_table(
+            tab, title=f"F2. Covariate balance before and after {name} (ATT weights)"
+        )
+        out.figures.append(
+            love_plot(tab, ctx.out / "figures" / f"F2_love_{key}.png",
+                      title=f"F2. Balance, {name} (ATT)")
+        )  # fmt: skip
+    out.figures.append(
+        overlap_plot(
+            propensity_overlap(rows["IPW"]["ATE"][0]),
+            ctx.out / "figures" / "F2_overlap.png",
+            title="F2. Propensity-score overlap",
+        )
+    )
+    for name, by in rows.items():
+        parts = []
+        for e, (res, term) in by.items():
+            t = res.tidy().set_index("term").loc[term]
+            parts.append(f"{e} {t.estimate:+.3f} (SE {t.std_error:.3f})")
+        out.here.append(f"{name}: " + ", ".join(parts) + f" {unit}")
+    return rows
 
 
 if __name__ == "__main__":

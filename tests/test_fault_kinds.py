@@ -1,4 +1,4 @@
-"""Fault kinds K02-K06 of ../shared/reference/fault_kinds.md, made impossible in general."""
+"""Fault kinds K02-K09 of ../shared/reference/fault_kinds.md, made impossible in general."""
 
 from __future__ import annotations
 
@@ -182,3 +182,136 @@ def test_ame_with_vcov_refits_the_model_on_the_same_sample():
     direct = probit("d ~ x", df, vcov="HC1").ame()
     assert hc.vcov_spec.kind == "HC1" and hc.n_obs == ame.n_obs
     np.testing.assert_allclose(hc.std_errors, direct.std_errors, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- K07
+def _k07_data():
+    # 10 treated, 30 controls, a score rounded to 2 decimals: many exact and near ties
+    rng = np.random.default_rng(7)
+    score = np.round(np.concatenate([rng.uniform(0.3, 0.6, 10), rng.uniform(0.2, 0.5, 30)]), 2)
+    d = np.r_[np.ones(10), np.zeros(30)]
+    return pd.DataFrame({"score": score, "d": d, "y": rng.normal(size=40) + d})
+
+
+def test_k07_ties_are_all_kept_and_row_order_does_not_matter():
+    from welfare.premium import nn_match
+
+    df = _k07_data()
+    kw = {"outcome": "y", "treatment": "d", "covariates": ["score"], "metric": "euclidean"}
+    kw["scale"] = "levels"
+    for estimand in ("ATE", "ATT"):
+        a = nn_match(df, estimand=estimand, **kw)
+        for seed in range(3):
+            b = nn_match(df.sample(frac=1, random_state=seed).reset_index(drop=True),
+                         estimand=estimand, **kw)  # fmt: skip
+            assert a.params.iloc[0] == pytest.approx(b.params.iloc[0], rel=1e-13)
+            assert a.std_errors.iloc[0] == pytest.approx(b.std_errors.iloc[0], rel=1e-12)
+    # the documented rule, by hand: every control at the minimum |score difference| is used,
+    # equal differences such as |0.35 - 0.34| and |0.33 - 0.34| included
+    att = nn_match(df, estimand="ATT", **kw)
+    t, c = df[df.d == 1], df[df.d == 0]
+    hand = []
+    for s, y in zip(t.score, t.y, strict=True):
+        dist = np.round(np.abs(c.score.to_numpy() - s), 10)
+        hand.append(y - c.y.to_numpy()[dist == dist.min()].mean())
+    assert att.params["ATT"] == pytest.approx(np.mean(hand), rel=1e-12)
+    assert att.extra["matches_max"] >= 2
+
+
+# ---------------------------------------------------------------- K08
+def _k08_data():
+    t = [26, 72, 77, 61]
+    c = [78, 45, 37, 80, 27, 55, 8, 82]
+    age = np.array(t + c, dtype=float)
+    d = np.r_[np.ones(4), np.zeros(8)]
+    return pd.DataFrame({"age": age, "d": d, "y": 100 + age + 5 * d})
+
+
+def test_k08_caliper_is_enforced_on_a_named_scale_and_unmatched_units_reported():
+    from welfare.errors import OverlapError
+    from welfare.premium import nn_match
+
+    df = _k08_data()
+    kw = {"outcome": "y", "treatment": "d", "covariates": ["age"], "metric": "euclidean"}
+    kw.update(scale="levels", caliper=10.0)
+    att = nn_match(df, estimand="ATT", **kw)  # every treated has a control within 10 years
+    assert att.extra["max_match_distance"] <= 10
+    assert att.extra["n_unmatched_treated"] == 0
+    # hand: 26->27, 72->78, 77->78, 61->55 (age differences 1, 6, 1, -6)
+    assert att.params["ATT"] == pytest.approx(5 + np.mean([-1, -6, -1, 6]), abs=1e-12)
+    with pytest.raises(OverlapError, match="3 controls without one"):
+        nn_match(df, estimand="ATE", **kw)  # 45, 37 and 8 have no treated within 10 years
+    ate = nn_match(df, estimand="ATE", unmatched="drop", **kw)
+    assert ate.extra["n_unmatched_controls"] == 3
+    assert ate.extra["max_match_distance"] <= 10
+    assert any("caliper 10 in euclidean distance units" in n for n in ate.notes)
+    assert any("3 controls" in n for n in ate.notes)
+
+
+def test_k08_ps_caliper_scale_must_be_named():
+    from welfare.premium import ps_match
+
+    df = _k08_data()
+    with pytest.raises(UnknownOptionError, match="caliper_scale"):
+        ps_match(df, outcome="y", treatment="d", propensity=["age"], caliper=0.05)
+
+
+# ---------------------------------------------------------------- K09
+def _k09_data():
+    rng = np.random.default_rng(9)
+    x = rng.uniform(size=500)
+    d = (rng.uniform(size=500) < np.where(x < 0.1, 0.0, 0.5)).astype(float)
+    return pd.DataFrame({"x": x, "low": (x < 0.1).astype(float), "d": d,
+                         "y": 1 + x + d + rng.normal(size=500)})  # fmt: skip
+
+
+def test_k09_propensity_of_zero_gives_a_named_overlap_error():
+    from welfare.errors import OverlapError
+    from welfare.premium import aipw, ipw, ps_match
+
+    df = _k09_data()
+    kw = {"outcome": "y", "treatment": "d", "propensity": ["x", "low"], "scale": "levels"}
+    for f in (ipw, ps_match):
+        with pytest.raises(OverlapError, match="predict the treatment perfectly"):
+            f(df, **kw)
+    with pytest.raises(OverlapError):
+        aipw(df, covariates=["x"], **kw)
+
+
+def test_k09_trimming_and_clipping_report_bounds_and_counts_never_nan():
+    from welfare.errors import OverlapError
+    from welfare.premium import ipw
+
+    df = _k09_data()
+    kw = {"outcome": "y", "treatment": "d", "propensity": ["x"], "scale": "levels"}
+    fitted = sm.Logit(df["d"], sm.add_constant(df[["x"]])).fit(disp=0).predict()
+    bounds = (0.35, 0.6)
+    n_out = int(((fitted < bounds[0]) | (fitted > bounds[1])).sum())
+    assert n_out > 0
+    with pytest.raises(OverlapError, match="overlap"):
+        ipw(df, overlap_bounds=bounds, **kw)
+    clip = ipw(df, overlap="clip", overlap_bounds=bounds, **kw)
+    ov = clip.extra["overlap"]
+    assert ov["rule"] == "clip" and ov["bounds"] == bounds
+    assert ov["n_below"] + ov["n_above"] == n_out and clip.n_obs == 500
+    trim = ipw(df, overlap="trim", overlap_bounds=bounds, **kw)
+    assert trim.extra["overlap"]["n_below"] + trim.extra["overlap"]["n_above"] == n_out
+    assert trim.n_obs == 500 - n_out
+    assert any("trimmed" in r for r, _ in trim.sample.dropped)
+    for r in (clip, trim):
+        assert np.isfinite(r.params).all() and np.isfinite(r.std_errors).all()
+        assert any("overlap rule" in n for n in r.notes)
+
+
+# ---------------------------------------------------------------- small integer types
+def test_int8_columns_do_not_wrap_around_in_formula_transformations():
+    rng = np.random.default_rng(1)
+    age = rng.integers(20, 60, size=400).astype(np.int8)  # as Stata files store it
+    df = pd.DataFrame({"age": age, "d": (rng.uniform(size=400) < 0.4).astype(float)})
+    a = probit("d ~ age + I(age**2)", df)
+    b = probit("d ~ age + I(age**2)", df.astype({"age": "float64"}))
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-10)
+    r = fit_ols("d ~ age + I(age**2)", df)
+    assert r.params["I(age ** 2)"] == pytest.approx(
+        fit_ols("d ~ age + I(age**2)", df.astype({"age": "float64"})).params["I(age ** 2)"]
+    )

@@ -165,6 +165,7 @@ class Prepared:
     z_terms: list[str]
     ps_rhs: str | None
     notes: list[str]
+    z_rhs: str | None = None
 
 
 def prepare_te(
@@ -253,6 +254,7 @@ def prepare_te(
         z_terms=z_terms,
         ps_rhs=ps_rhs,
         notes=list(notes),
+        z_rhs=z_rhs,
     )
 
 
@@ -405,6 +407,7 @@ def _subset(prep: Prepared, keep: np.ndarray, reason: str) -> Prepared:
         z_terms=prep.z_terms,
         ps_rhs=prep.ps_rhs,
         notes=prep.notes,
+        z_rhs=prep.z_rhs,
     )
 
 

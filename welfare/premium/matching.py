@@ -86,6 +86,16 @@ class _Space:
         self.score, self.X, self.W = score, X, W
         n = len(score) if score is not None else X.shape[0]
         self.cells = np.zeros(n, dtype=np.int64) if cells is None else cells
+        self._orders: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _order(self, pos: np.ndarray) -> np.ndarray:
+        """Stable argsort of the score over ``pos`` (cached: the arms are sorted once)."""
+        for p, o in self._orders:
+            if len(p) == len(pos) and np.array_equal(p, pos):
+                return o
+        o = np.argsort(self.score[pos], kind="stable")
+        self._orders.append((pos, o))
+        return o
 
     def search(self, ref_pos, query_pos, k, caliper=None, exclude_self=False) -> NeighbourSets:
         """Neighbour sets of ``query_pos`` among ``ref_pos`` within exact-matching cells.
@@ -94,64 +104,53 @@ class _Space:
         units of the arm falls back to the whole arm, so every variance is defined.
         """
         nq = len(query_pos)
-        sizes = np.zeros(nq, dtype=np.int64)
-        pieces = []
         cq, cr = self.cells[query_pos], self.cells[ref_pos]
+        need = k + (1 if exclude_self else 0)
+        if cq.min() == cq.max() and (cr == cq[0]).all() and len(ref_pos) >= need:
+            return self._engine(ref_pos, query_pos, k, caliper, exclude_self)
+        rows, idxs, dists = [], [], []
         for cell in np.unique(cq):
             qi = np.flatnonzero(cq == cell)
             rp = ref_pos[cr == cell]
-            need = k + (1 if exclude_self else 0)
             if len(rp) < need:
                 if not exclude_self:
                     continue  # no (or too few) units to match to in this cell: empty sets
                 rp = ref_pos  # variance neighbours: the whole arm when the cell is too small
-            qp = query_pos[qi]
-            if self.score is not None:
-                r = self.score[rp]
-                order = np.argsort(r, kind="stable")
-                self_rank = None
-                if exclude_self:
-                    rank = np.empty(len(rp), dtype=np.int64)
-                    rank[order] = np.arange(len(rp))
-                    where = pd.Index(rp).get_indexer(qp)
-                    self_rank = rank[where]
-                s = nn_scalar(
-                    r, rp, self.score[qp], k, caliper=caliper, self_rank=self_rank,
-                    sorted_ref=(order, r[order]),
-                )  # fmt: skip
-            else:
-                self_index = pd.Index(rp).get_indexer(qp) if exclude_self else None
-                s = nn_metric(
-                    self.X[rp], rp, self.X[qp], k, self.W, caliper=caliper, self_index=self_index
-                )
-            sizes[qi] = s.sizes
-            pieces.append((qi, s))
+            s = self._engine(rp, query_pos[qi], k, caliper, exclude_self)
+            rows.append(qi[s.rows])
+            idxs.append(s.idx)
+            dists.append(s.dist)
+        if not rows:
+            return NeighbourSets(
+                np.zeros(nq + 1, dtype=np.int64), np.zeros(0, np.int64), np.zeros(0)
+            )
+        r = np.concatenate(rows)
+        order = np.argsort(r, kind="stable")
         ptr = np.zeros(nq + 1, dtype=np.int64)
-        np.cumsum(sizes, out=ptr[1:])
-        idx = np.zeros(int(ptr[-1]), dtype=np.int64)
-        dist = np.zeros(int(ptr[-1]))
-        for qi, s in pieces:
-            for j, q in enumerate(qi):  # cells are few; scatter each set in place
-                a, b = s.ptr[j], s.ptr[j + 1]
-                idx[ptr[q] : ptr[q + 1]] = s.idx[a:b]
-                dist[ptr[q] : ptr[q + 1]] = s.dist[a:b]
-        if len(pieces) == 1 and len(pieces[0][0]) == nq:
-            qi, s = pieces[0]
-            if np.array_equal(qi, np.arange(nq)):
-                return s
-        return NeighbourSets(ptr, idx, dist)
+        np.cumsum(np.bincount(r, minlength=nq), out=ptr[1:])
+        return NeighbourSets(ptr, np.concatenate(idxs)[order], np.concatenate(dists)[order])
+
+    def _engine(self, rp, qp, k, caliper, exclude_self) -> NeighbourSets:
+        if self.score is not None:
+            r = self.score[rp]
+            order = self._order(rp)
+            self_rank = None
+            if exclude_self:
+                rank = np.empty(len(rp), dtype=np.int64)
+                rank[order] = np.arange(len(rp))
+                self_rank = rank[pd.Index(rp).get_indexer(qp)]
+            return nn_scalar(
+                r, rp, self.score[qp], k, caliper=caliper, self_rank=self_rank,
+                sorted_ref=(order, r[order]), query_order=self._order(qp),
+            )  # fmt: skip
+        self_index = pd.Index(rp).get_indexer(qp) if exclude_self else None
+        return nn_metric(self.X[rp], rp, self.X[qp], k, self.W, caliper=caliper,
+                         self_index=self_index)  # fmt: skip
 
 
 def _set_sums(sets: NeighbourSets, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values[idx]`` (n, or n x p) over each set."""
-    rows = sets.rows
-    n = len(sets.ptr) - 1
-    v = values[sets.idx]
-    if v.ndim == 1:
-        return np.bincount(rows, weights=v, minlength=n)
-    return np.column_stack(
-        [np.bincount(rows, weights=v[:, j], minlength=n) for j in range(v.shape[1])]
-    )
+    """Sum of ``values[idx]`` (shape (n,) or (n, p)) over each set; 0 for an empty set."""
+    return sets.sums(values)
 
 
 def _variance_with_self(y: np.ndarray, pos: np.ndarray, sets: NeighbourSets) -> np.ndarray:
@@ -159,8 +158,9 @@ def _variance_with_self(y: np.ndarray, pos: np.ndarray, sets: NeighbourSets) -> 
     centre = y[pos].mean() if len(pos) else 0.0
     yc = y - centre
     m = sets.sizes + 1.0
-    s1 = _set_sums(sets, yc) + yc[pos]
-    s2 = _set_sums(sets, yc**2) + yc[pos] ** 2
+    S = _set_sums(sets, np.column_stack([yc, yc**2]))
+    s1 = S[:, 0] + yc[pos]
+    s2 = S[:, 1] + yc[pos] ** 2
     return np.maximum(s2 - s1**2 / m, 0.0) / (m - 1)
 
 
@@ -276,7 +276,10 @@ def _match(
     coef = (wP_full + Kw) ** 2 - wP_full**2 - Kw2
     # conditional variances from own-arm neighbours
     sigma2 = np.zeros(n)
-    need = np.flatnonzero(coef != 0)
+    adjust = bool(ps is not None and ps_adjust and vcov_kind == "robust")
+    adjust = adjust and not prep.inputs.design.weights and not empty.any()
+    # every unit's own-arm set when the AI (2016) term needs them too (computed once)
+    need = np.arange(n) if adjust else np.flatnonzero(coef != 0)
     var_sets = {}
     for arm, pos in ((1, treated), (0, controls)):
         qpos = need[d[need] == arm] if var_others > 0 else np.zeros(0, dtype=np.int64)
@@ -323,37 +326,37 @@ def _match(
     if bias_coef:
         extra["bias_adjustment_coef"] = {a: b.tolist() for a, b in bias_coef.items()}
     # Abadie-Imbens (2016) adjustment for the estimated propensity score
-    adjusted = False
-    if ps is not None and ps_adjust and vcov_kind == "robust" and not prep.inputs.design.weights:
-        if empty.any():
-            pass  # the theory covers matching without a caliper only
-        else:
-            var = var - _ai2016(
-                prep, space, ps, estimand, var_sets, var_others, tau, tau_i, sets_of, k
-            )
-            adjusted = True
-    extra["ps_adjusted"] = adjusted
+    # (the theory covers iid sampling, ML scores and matching without a caliper)
+    if adjust:
+        var = var - _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, sets_of, k)
+    extra["ps_adjusted"] = adjust
     return (tau, mu0, mu1), var, spec, extra, P, sets_of
 
 
-def _local_cov(X, y, pos, sets: NeighbourSets, include_self: bool):
-    """Within-set covariance of (X, y) for each query (n-1 divisor), shape (n_query, p)."""
-    m = sets.sizes.astype(float) + (1.0 if include_self else 0.0)
+def _cov_moments(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Rows (x - xbar, y - ybar, (x - xbar)(y - ybar)) for local covariances, (2p + 1, n)."""
     yc = y - y.mean()
-    Xc = X - X.mean(axis=0)
-    sx = _set_sums(sets, Xc)
-    sy = _set_sums(sets, yc)
-    sxy = _set_sums(sets, Xc * yc[:, None])
+    Xc = (X - X.mean(axis=0)).T
+    return np.ascontiguousarray(np.vstack([Xc, yc[None, :], Xc * yc[None, :]]))
+
+
+def _local_cov(MT: np.ndarray, pos, sets: NeighbourSets, include_self: bool) -> np.ndarray:
+    """Within-set covariance of x and y for each query (n-1 divisor), shape (n_query, p).
+
+    ``MT`` from :func:`_cov_moments`; one pass of set sums gives every column.
+    """
+    p = (MT.shape[0] - 1) // 2
+    m = sets.sizes.astype(float) + (1.0 if include_self else 0.0)
+    S = sets.sums(MT, transposed=True)
     if include_self:
-        sx = sx + Xc[pos]
-        sy = sy + yc[pos]
-        sxy = sxy + Xc[pos] * yc[pos][:, None]
+        S = S + np.take(MT, pos, axis=1).T
+    sx, sy, sxy = S[:, :p], S[:, p], S[:, p + 1 :]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (sxy - sx * (sy / m)[:, None]) / (m - 1)[:, None]
     return np.where(np.isfinite(cov), cov, 0.0)
 
 
-def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, tau_i, sets_of, k) -> float:
+def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, sets_of, k) -> float:
     """Return the variance change of Abadie & Imbens (2016) for the estimated score.
 
     ATE: ``c' V_g c`` with ``c = (1/N) sum_i f(x_i'g) [cov_1(X, Y | p_i)/p_i +
@@ -371,15 +374,18 @@ def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, tau_i, sets_of
     p = ps.score
     V_g = ps.information_inverse(prep.w)
     L = var_others + 1
+    keep = np.ptp(X, axis=0) > 0  # a constant column has no covariance with y
+    M = _cov_moments(X[:, keep], y)
     cov = {}
     for arm, pos in ((1, np.flatnonzero(d == 1)), (0, np.flatnonzero(d == 0))):
         c = np.zeros((n, X.shape[1]))
-        own = pos
-        s_own = space.search(pos, own, L - 1, exclude_self=True)
-        c[own] = _local_cov(X, y, own, s_own, include_self=True)
+        ck = np.zeros((n, int(keep.sum())))
+        own, s_own = var_sets[arm]  # i itself and its L - 1 nearest others of its arm
+        ck[own] = _local_cov(M, own, s_own, include_self=True)
         other = np.flatnonzero(d != arm)
         s_other = space.search(pos, other, L)
-        c[other] = _local_cov(X, y, other, s_other, include_self=False)
+        ck[other] = _local_cov(M, other, s_other, include_self=False)
+        c[:, keep] = ck
         cov[arm] = c
     if estimand == "ATE":
         cvec = np.mean(f[:, None] * (cov[1] / p[:, None] + cov[0] / (1 - p)[:, None]), axis=0)
@@ -389,7 +395,10 @@ def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, tau_i, sets_of
     treated, controls = np.flatnonzero(d == 1), np.flatnonzero(d == 0)
     for qarm, ref in ((1, controls), (0, treated)):
         q = np.flatnonzero(d == qarm)
-        yhat[q] = space.search(ref, q, k).mean(y)
+        if qarm in sets_of and len(sets_of[qarm][0]) == len(q):
+            yhat[q] = sets_of[qarm][1].mean(y)  # already matched (same units, same order)
+        else:
+            yhat[q] = space.search(ref, q, k).mean(y)
     tau_all = np.where(d == 1, y - yhat, yhat - y)
     if estimand == "ATT":
         n1 = float((d == 1).sum())
@@ -400,6 +409,13 @@ def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, tau_i, sets_of
         dtau = -(f[:, None] * X * (tau_all - tau)[:, None]).sum(axis=0) / n0
         cvec = dtau - (f[:, None] * (cov[0] + ((1 - p) / p)[:, None] * cov[1])).sum(axis=0) / n0
     return float(cvec @ V_g @ cvec - dtau @ V_g @ dtau)
+
+
+def _variance_note(kind: str, nn: int) -> str:
+    base = f"variance: Abadie-Imbens (2006) with nn({nn})"
+    if kind == "robust":
+        return base
+    return base + "; its first term summed within PSUs (" + kind + "), reuse term as in AI"
 
 
 def _resolve_match_vcov(vcov, design: SurveyDesign, cluster):
@@ -425,7 +441,7 @@ def _expand_fweights(prep: Prepared) -> Prepared:
         d=np.repeat(prep.d, reps), w=np.ones(int(reps.sum())), fweights=False, dep=prep.dep,
         outcome=prep.outcome, treatment=prep.treatment,
         Z=None if prep.Z is None else np.repeat(prep.Z, reps, axis=0), z_terms=prep.z_terms,
-        ps_rhs=prep.ps_rhs, notes=prep.notes,
+        ps_rhs=prep.ps_rhs, notes=prep.notes, z_rhs=prep.z_rhs,
     )  # fmt: skip
 
 
@@ -590,11 +606,9 @@ def ps_match(
         link=link,
     )
     notes = [
-        f"{estimand} by {n_neighbors}-nearest-neighbour matching with replacement on the "
-        f"{link} propensity {match_on} ({prep.ps_rhs}); ties kept (matches per unit "
-        f"{extra['matches_min']}-{extra['matches_max']})",
-        "variance: Abadie-Imbens (2006) with nn("
-        f"{variance_neighbors})"
+        f"{n_neighbors}-nearest-neighbour matching with replacement on the {link} propensity "
+        f"{match_on} ({prep.ps_rhs}); ties kept",
+        _variance_note(kind, variance_neighbors)
         + (
             "; Abadie-Imbens (2016) adjustment for the estimated propensity score"
             if extra["ps_adjusted"]
@@ -750,16 +764,21 @@ def nn_match(
         scale=scale,
     )
     notes = [
-        f"{estimand} by {n_neighbors}-nearest-neighbour matching with replacement on "
-        f"{', '.join(names)} ({metric} metric"
+        f"{n_neighbors}-nearest-neighbour matching with replacement on "
+        f"{prep.z_rhs} ({metric} metric"
         + (f", exact on {', '.join(exact)}" if exact else "")
-        + f"); ties kept (matches per unit {extra['matches_min']}-{extra['matches_max']})"
+        + "); ties kept"
         + ("; bias-adjusted (Abadie-Imbens 2011)" if bias_X is not None else ""),
-        f"variance: Abadie-Imbens (2006) with nn({variance_neighbors})",
+        _variance_note(kind, variance_neighbors),
     ]
     if caliper is not None:
         notes.append(
             f"caliper {caliper:g} in {metric} distance units; unmatched dropped: "
+            f"{extra['n_unmatched_treated']} treated, {extra['n_unmatched_controls']} controls"
+        )
+    elif exact and extra["n_unmatched_treated"] + extra["n_unmatched_controls"]:
+        notes.append(
+            f"units without a match in their exact cell, dropped: "
             f"{extra['n_unmatched_treated']} treated, {extra['n_unmatched_controls']} controls"
         )
 

@@ -274,17 +274,23 @@ def _estimate(
     notes = list(prep.notes)
     scale_note = "log points" if scale == "log" else "levels"
     notes.append(
-        f"{estimand} of {treatment!r} on {prep.dep!r} ({scale_note}) by {names[method]}; "
-        + (f"propensity by {link} on {prep.ps_rhs}; " if ps is not None else "")
-        + (f"outcome model linear in {' + '.join(prep.z_terms)}; " if prep.Z is not None else "")
-        + "variance from the stacked estimating equations"
+        f"{names[method]}: outcome {prep.dep!r} ({scale_note})"
+        + (f"; propensity by {link} on {prep.ps_rhs}" if ps is not None else "")
+        + (f"; outcome models by arm linear in {prep.z_rhs}" if prep.Z is not None else "")
+        + "; variance from the stacked estimating equations (propensity, outcome models, means)"
     )
     if ps is not None:
         ov = ps.overlap
         notes.append(
             f"overlap rule {ov['rule']!r}, bounds [{ov['bounds'][0]:g}, {ov['bounds'][1]:g}]: "
-            f"{ov['n_below']} below, {ov['n_above']} above "
-            + ("(trimmed)" if ov["rule"] == "trim" else "(clipped)" if ov["rule"] == "clip" else "")
+            f"{ov['n_below']} below, {ov['n_above']} above"
+            + (
+                " (trimmed)"
+                if ov["rule"] == "trim"
+                else " (clipped)"
+                if ov["rule"] == "clip"
+                else ""
+            )
         )
         extra["propensity_coef"] = dict(zip(ps.terms, ps.gamma.tolist(), strict=True))
         extra["overlap"] = dict(ov)

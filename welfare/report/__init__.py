@@ -1,6 +1,23 @@
 """Tables (markdown, LaTeX, HTML, CSV) and figures, all drawn from the tidy schema."""
 
-from welfare.report.figures import coefficient_plot
-from welfare.report.tables import Table, regression_table, tidy_frame, truth_table
+from welfare.report.figures import coefficient_plot, love_plot, overlap_plot
+from welfare.report.tables import (
+    Table,
+    balance_table,
+    effects_table,
+    regression_table,
+    tidy_frame,
+    truth_table,
+)
 
-__all__ = ["Table", "regression_table", "tidy_frame", "truth_table", "coefficient_plot"]
+__all__ = [
+    "Table",
+    "regression_table",
+    "effects_table",
+    "balance_table",
+    "tidy_frame",
+    "truth_table",
+    "coefficient_plot",
+    "love_plot",
+    "overlap_plot",
+]

@@ -16,7 +16,15 @@ import pandas as pd
 from welfare._options import strict_keywords
 from welfare.inference.results import Results
 
-__all__ = ["Table", "format_number", "regression_table", "tidy_frame", "truth_table"]
+__all__ = [
+    "Table",
+    "balance_table",
+    "effects_table",
+    "format_number",
+    "regression_table",
+    "tidy_frame",
+    "truth_table",
+]
 
 
 @dataclass(frozen=True)
@@ -301,3 +309,132 @@ def truth_table(
     df = pd.DataFrame(body, index=["estimate", "std. error", "truth", "(est - truth)/SE"]).T
     notes = ("SYNTHETIC DATA: the truth is the twin's data-generating process; |z| < 3 expected.",)
     return Table(title="SYNTHETIC DATA - " + title, body=df, notes=notes, long=pd.DataFrame(long))
+
+
+def _data_notes(results) -> list[str]:
+    synthetic = [r for r in results if r.synthetic]
+    if synthetic:
+        return [
+            f"SYNTHETIC DATA: {synthetic[0].data_label}. Not evidence about any real population."
+        ]
+    labs = sorted({r.data_label for r in results if r.data_label})
+    return ["Data: " + "; ".join(labs) + "."] if labs else []
+
+
+@strict_keywords
+def effects_table(
+    rows: Mapping[str, Mapping[str, tuple[Results, str]]],
+    *,
+    title: str,
+    estimands: Sequence[str] = ("ATE", "ATT"),
+    truth: Mapping[str, float] | None = None,
+    digits: int = 3,
+    notes: Sequence[str] = (),
+) -> Table:
+    """One row per estimator, one column pair per estimand: estimate (SE) and 95% CI.
+
+    Parameters
+    ----------
+    rows : mapping of str to mapping of str to (Results, term)
+        ``{"IPW": {"ATE": (res_ate, "ATE"), "ATT": (res_att, "ATT")}, ...}``; an estimand a
+        method does not give is left out of its mapping (blank cells).
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when any result is synthetic.
+    estimands : sequence of str, default ("ATE", "ATT")
+    truth : mapping of str to float, optional
+        True values of a synthetic twin, shown as a last row.
+    digits : int, default 3
+    notes : sequence of str, optional
+
+    Returns
+    -------
+    Table
+    """
+    body, long = {}, []
+    results = []
+    for method, by in rows.items():
+        cells = []
+        for est in estimands:
+            if est not in by:
+                cells += ["", ""]
+                continue
+            res, term = by[est]
+            results.append(res)
+            t = res.tidy().set_index("term").loc[term]
+            cells += [
+                f"{_fmt(t.estimate, digits)} ({_fmt(t.std_error, digits)})",
+                f"[{_fmt(t.conf_low, digits)}, {_fmt(t.conf_high, digits)}]",
+            ]
+            meta = res.metadata()
+            long.append(
+                {"method": method, "estimand": est, **t.to_dict(), "term": term,
+                 **{k: meta[k] for k in ("estimator", "vcov", "cluster", "n_obs", "n_clusters",
+                                         "weights", "data", "synthetic")}}
+            )  # fmt: skip
+        any_res = next(iter(by.values()))[0]
+        cells += [str(any_res.n_obs), any_res.vcov_spec.kind]
+        body[method] = cells
+    if truth:
+        body["truth (data-generating process)"] = [
+            c
+            for est in estimands
+            for c in ((_fmt(truth[est], digits), "") if est in truth else ("", ""))
+        ] + ["", ""]
+    columns = [c for est in estimands for c in (f"{est} (SE)", f"{est} 95% CI")] + ["N", "Variance"]
+    df = pd.DataFrame(body, index=columns).T
+    synthetic = any(r.synthetic for r in results)
+    out_notes = _data_notes(results) + ["Standard errors in parentheses; z-based 95% intervals."]
+    out_notes += list(notes)
+    for method, by in rows.items():
+        res = next(iter(by.values()))[0]
+        out_notes.append(
+            f"({method}) {res.estimator}; weights: {res.weights}; {res.vcov_spec.describe()}; "
+            f"{res.sample.describe()}."
+        )
+        out_notes.extend(f"({method}) {n}" for n in dict.fromkeys(
+            n for r, _ in by.values() for n in r.notes))  # fmt: skip
+    return Table(
+        title=("SYNTHETIC DATA - " if synthetic else "") + title,
+        body=df,
+        notes=tuple(out_notes),
+        long=pd.DataFrame(long),
+    )
+
+
+@strict_keywords
+def balance_table(balance: pd.DataFrame, *, title: str, digits: int = 3) -> Table:
+    """Format a balance frame (:func:`welfare.premium.balance`) as a table.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        Columns as returned by :func:`welfare.premium.balance`.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when the frame comes from synthetic data.
+    digits : int, default 3
+
+    Returns
+    -------
+    Table
+    """
+    cols = [c for c in balance.columns if c != "covariate"]
+    body = pd.DataFrame(
+        {c: [_fmt(v, digits) for v in balance[c]] for c in cols},
+        index=balance["covariate"].tolist(),
+    )
+    synthetic = bool(balance.attrs.get("synthetic", False))
+    notes = []
+    if synthetic:
+        notes.append(f"SYNTHETIC DATA: {balance.attrs.get('data_label', '')}.")
+    notes.append(
+        "SMD = (mean treated - mean control) / sqrt((var treated + var control) / 2), the "
+        "denominator from the unadjusted sample; |SMD| < 0.1 is the usual benchmark. "
+        f"After: weights implied by {balance.attrs.get('estimator', 'the estimator')} for the "
+        f"{balance.attrs.get('estimand', '')}."
+    )
+    return Table(
+        title=("SYNTHETIC DATA - " if synthetic else "") + title,
+        body=body,
+        notes=tuple(notes),
+        long=balance.copy(),
+    )
