@@ -49,11 +49,24 @@ class NeighbourSets:
     hi: np.ndarray | None = None
     self_pos: np.ndarray | None = None
 
-    def sums(self, values: np.ndarray, *, transposed: bool = False) -> np.ndarray:
+    def prefix(self, values_t: np.ndarray) -> np.ndarray:
+        """Prefix sums of (p, n) values in this search's sorted order, shape (p, n_ref + 1).
+
+        Sets searched among the same reference units share it (pass it to :meth:`sums`).
+        """
+        v = np.take(values_t, self.sorted_pos, axis=1)
+        pre = np.zeros((v.shape[0], v.shape[1] + 1))
+        np.cumsum(v, axis=1, out=pre[:, 1:])
+        return pre
+
+    def sums(
+        self, values: np.ndarray, *, transposed: bool = False, prefix: np.ndarray | None = None
+    ) -> np.ndarray:
         """Sum of ``values[idx]`` (shape (n,) or (n, p)) over each set; 0 for an empty set.
 
         With ``transposed=True`` the values are given as (p, n) and the sums returned as
-        (n_query, p).
+        (n_query, p); ``prefix`` (from :meth:`prefix` of a search among the same reference
+        units) saves recomputing the prefix sums.
         """
         n = len(self.ptr) - 1
         if transposed:
@@ -62,9 +75,7 @@ class NeighbourSets:
             # column-major layout: np.take and cumsum along contiguous rows are several times
             # faster than fancy indexing and cumsum down (n, p) columns
             vt = np.atleast_2d(values.T if transposed else np.ascontiguousarray(values.T))
-            v = np.take(vt, self.sorted_pos, axis=1)
-            pre = np.zeros((v.shape[0], v.shape[1] + 1))
-            np.cumsum(v, axis=1, out=pre[:, 1:])
+            pre = self.prefix(vt) if prefix is None else prefix
             out = np.take(pre, self.hi, axis=1) - np.take(pre, self.lo, axis=1)
             if self.self_pos is not None:
                 out -= np.take(vt, self.self_pos, axis=1)

@@ -138,7 +138,8 @@ class _Space:
             if exclude_self:
                 rank = np.empty(len(rp), dtype=np.int64)
                 rank[order] = np.arange(len(rp))
-                self_rank = rank[pd.Index(rp).get_indexer(qp)]
+                same = len(qp) == len(rp) and np.array_equal(qp, rp)
+                self_rank = rank if same else rank[pd.Index(rp).get_indexer(qp)]
             return nn_scalar(
                 r, rp, self.score[qp], k, caliper=caliper, self_rank=self_rank,
                 sorted_ref=(order, r[order]), query_order=self._order(qp),
@@ -233,11 +234,11 @@ def _match(
             sets_of[qarm] = (q[keep], NeighbourSets(ptr, s.idx[rows_keep], s.dist[rows_keep]))
     # bias adjustment (Abadie & Imbens 2011): mu_w(x) by least squares in each arm, weighted
     # by the number of times each unit is used as a match
-    K_unit = np.zeros(n)
-    for _q, s in sets_of.values():
-        K_unit += np.bincount(s.idx, weights=np.repeat(1.0 / s.sizes, s.sizes), minlength=n)
     bias_coef = {}
     if bias_X is not None:
+        K_unit = np.zeros(n)
+        for _q, s in sets_of.values():
+            K_unit += np.bincount(s.idx, weights=np.repeat(1.0 / s.sizes, s.sizes), minlength=n)
         B = np.column_stack([np.ones(n), bias_X])
         for qarm, (q, s) in sets_of.items():
             arm = 1 - qarm
@@ -340,14 +341,14 @@ def _cov_moments(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.vstack([Xc, yc[None, :], Xc * yc[None, :]]))
 
 
-def _local_cov(MT: np.ndarray, pos, sets: NeighbourSets, include_self: bool) -> np.ndarray:
+def _local_cov(MT: np.ndarray, pos, sets: NeighbourSets, include_self: bool, prefix=None):
     """Within-set covariance of x and y for each query (n-1 divisor), shape (n_query, p).
 
     ``MT`` from :func:`_cov_moments`; one pass of set sums gives every column.
     """
     p = (MT.shape[0] - 1) // 2
     m = sets.sizes.astype(float) + (1.0 if include_self else 0.0)
-    S = sets.sums(MT, transposed=True)
+    S = sets.sums(MT, transposed=True, prefix=prefix)
     if include_self:
         S = S + np.take(MT, pos, axis=1).T
     sx, sy, sxy = S[:, :p], S[:, p], S[:, p + 1 :]
@@ -381,10 +382,16 @@ def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, sets_of, k) ->
         c = np.zeros((n, X.shape[1]))
         ck = np.zeros((n, int(keep.sum())))
         own, s_own = var_sets[arm]  # i itself and its L - 1 nearest others of its arm
-        ck[own] = _local_cov(M, own, s_own, include_self=True)
         other = np.flatnonzero(d != arm)
         s_other = space.search(pos, other, L)
-        ck[other] = _local_cov(M, other, s_other, include_self=False)
+        shared = (
+            s_own.sorted_pos is not None
+            and s_other.sorted_pos is not None
+            and np.array_equal(s_own.sorted_pos, s_other.sorted_pos)
+        )
+        pre = s_own.prefix(M) if shared else None  # one prefix sum per reference arm
+        ck[own] = _local_cov(M, own, s_own, include_self=True, prefix=pre)
+        ck[other] = _local_cov(M, other, s_other, include_self=False, prefix=pre)
         c[:, keep] = ck
         cov[arm] = c
     if estimand == "ATE":
