@@ -32,10 +32,24 @@ def test_report_manifest_tables_figures(twin_run):
     assert m["seed"] == 20190601 and m["data"]["synthetic"] is True
     assert len(m["data"]["sha256"]) == 64 and m["data"]["analysis_sample"] == 1073
     assert {"numpy", "pandas", "pyfixest", "statsmodels", "python"} <= set(m["versions"])
-    for stem in ("F1_participation_ame", "F2_ols_premium", "F2_raw_gap"):
+    for stem in (
+        "F1_participation_ame",
+        "F2_ols_premium",
+        "F2_raw_gap",
+        "F2_treatment_effects",
+        "F2_balance_IPW",
+        "F2_balance_PS_matching",
+    ):
         for ext in ("md", "tex", "csv"):
             assert (out / "tables" / f"{stem}.{ext}").exists()
-    assert (out / "figures" / "F1_participation_ame.png").stat().st_size > 10_000
+    for fig in ("F1_participation_ame", "F2_love_IPW", "F2_love_PS_matching", "F2_overlap"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
+    effects = (out / "tables" / "F2_treatment_effects.md").read_text()
+    assert effects.startswith("**SYNTHETIC DATA") and "truth (data-generating process)" in effects
+    for method in ("RA", "IPW", "AIPW", "IPWRA", "PS matching", "NN matching within village"):
+        assert f"| {method}" in effects
+    truth = pd.read_csv(out / "tables" / "F2_truth.csv")
+    assert (truth["z_vs_truth"].abs() < 3).all()  # every estimator within 3 SE of the truth
     csv = pd.read_csv(out / "tables" / "F2_ols_premium.csv")
     assert csv["synthetic"].all()
 
@@ -43,7 +57,7 @@ def test_report_manifest_tables_figures(twin_run):
 def test_same_seed_gives_identical_tables(twin_run, tmp_path):
     out, _ = twin_run
     run(out=tmp_path, progress=False, only=["F2"])
-    for name in ("F2_ols_premium.csv", "F2_raw_gap.csv"):
+    for name in ("F2_ols_premium.csv", "F2_raw_gap.csv", "F2_treatment_effects.csv"):
         assert (tmp_path / "tables" / name).read_text() == (out / "tables" / name).read_text()
 
 
@@ -70,6 +84,9 @@ def test_cli_on_nsw_codebook(tmp_path):
     gap = pd.read_csv(out / "tables" / "F2_raw_gap.csv").set_index("term")
     assert_printed(gap.loc["difference", "estimate"], case["value"], "NSW gap via CLI")
     assert_printed(gap.loc["difference", "std_error"], case["se"], "NSW SE via CLI")
+    effects = (out / "tables" / "F2_treatment_effects.md").read_text()
+    assert "SYNTHETIC" not in effects and "truth" not in effects
+    assert "| PS matching (1-NN)" in effects and "within village" not in effects
 
 
 def _cli(*args, cwd=None):
