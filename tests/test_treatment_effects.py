@@ -282,3 +282,19 @@ def test_input_is_not_modified(cattaneo2):
     _fit("aipw", cattaneo2)
     ps_match(cattaneo2, propensity=MATCH_COV, **KW)
     pd.testing.assert_frame_equal(cattaneo2, before)
+
+
+def test_one_stratum_design_equals_crv1_because_the_moments_sum_to_zero(twin):
+    # linearisation: n_h/(n_h-1) sum (u_c - ubar)^2 with ubar = 0 at the solution = CRV1's meat
+    from welfare.replicate.context import TWIN_SPEC
+
+    kw = {"outcome": "income_pc", "treatment": "e_household"}
+    cov = list(TWIN_SPEC.premium_controls)
+    for f in (
+        lambda v: aipw(twin.survey, covariates=cov, propensity=cov, vcov=v, **kw),
+        lambda v: nn_match(twin.survey, covariates=cov, estimand="ATT", vcov=v, **kw),
+    ):
+        crv, lin = f("CRV1"), f("design")
+        assert lin.vcov_spec.kind == "design" and lin.vcov_spec.n_strata == 1
+        assert lin.std_errors.iloc[0] == pytest.approx(crv.std_errors.iloc[0], rel=1e-10)
+        assert crv.with_vcov("design").std_errors.iloc[0] == lin.std_errors.iloc[0]

@@ -212,22 +212,26 @@ def drop_unused_levels(sub: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def float_integers(sub: pd.DataFrame) -> pd.DataFrame:
-    """Integer columns as float64 before formula evaluation (values unchanged).
+    """Narrow integer columns widened to int64 before formula evaluation (values unchanged).
 
     Stata files store small integers as int8/int16; ``I(age**2)`` evaluated on int8 wraps
-    around (30**2 -> -124) without any warning. Returns a new frame when a column changes.
+    around (30**2 -> -124) without any warning. int64 keeps category labels of ``C(x)`` as
+    they are. Returns a new frame when a column changes.
     """
-    ints = [
+    narrow = [
         c
         for c in sub.columns
-        if pd.api.types.is_integer_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c])
+        if pd.api.types.is_integer_dtype(sub[c])
+        and not pd.api.types.is_bool_dtype(sub[c])
+        and not isinstance(sub[c].dtype, pd.CategoricalDtype)
+        and (sub[c].dtype.itemsize < 8 or pd.api.types.is_unsigned_integer_dtype(sub[c]))
     ]
-    if not ints:
+    if not narrow:
         return sub
     out = sub.copy()
     out.attrs = dict(sub.attrs)
-    for c in ints:
-        out[c] = out[c].astype("float64")
+    for c in narrow:
+        out[c] = out[c].astype("Int64" if sub[c].isna().any() else "int64")
     return out
 
 

@@ -24,14 +24,13 @@ from welfare.data.design import SurveyDesign
 from welfare.data.sample import require_columns
 from welfare.data.validate import check_binary
 from welfare.errors import (
-    ColumnTypeError,
     DataError,
-    OutcomeError,
     TreatmentError,
     UnknownOptionError,
 )
 from welfare.inference.linear import drop_singletons, fit_ols
 from welfare.inference.results import Results
+from welfare.premium._common import outcome_column
 
 __all__ = ["ols_premium"]
 
@@ -101,32 +100,7 @@ def ols_premium(
             f"interactions: expected a subset of controls (an interaction needs its main effect), "
             f"found {extra} not in controls {controls}"
         )
-    frame = inp.frame.copy()
-    frame.attrs = dict(inp.frame.attrs)
-    if not pd.api.types.is_numeric_dtype(frame[outcome]) or pd.api.types.is_bool_dtype(
-        frame[outcome]
-    ):
-        raise ColumnTypeError(
-            f"outcome {outcome!r}: expected numbers, found dtype {frame[outcome].dtype}"
-        )
-    if scale == "log":
-        y = frame[outcome]
-        nonpos = (y <= 0) & y.notna()
-        if nonpos.any():
-            raise OutcomeError(
-                f"log of {outcome!r}: expected positive values, found {int(nonpos.sum())} "
-                f"zero/negative value(s) (min {y.min():.6g}); use scale='levels' or an explicit "
-                "transformation"
-            )
-        dep = f"log_{outcome}"
-        if dep in frame.columns:
-            raise DataError(
-                f"the data already have a column {dep!r}; expected it free for log({outcome}) "
-                "(rename that column)"
-            )
-        frame[dep] = np.log(y)
-    else:
-        dep = outcome
+    frame, dep = outcome_column(inp.frame, outcome, scale)
     terms = [treatment]
     for c in controls:
         col = frame[c]

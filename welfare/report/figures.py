@@ -70,22 +70,9 @@ def coefficient_plot(
     ax.set_yticks(range(len(order)), order)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    ax.set_title(("SYNTHETIC DATA - " if synthetic else "") + title, fontsize=10)
     if len(models) > 1:
         ax.legend(fontsize=8, loc="best")
-    if synthetic:
-        fig.text(
-            0.01,
-            0.005,
-            "Synthetic twin: demonstrates the method, not evidence about China.",
-            fontsize=7,
-            color="firebrick",
-        )
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, title, synthetic, path)
 
 
 def _finish(fig, ax, title: str, synthetic: bool, path) -> Path:
