@@ -145,3 +145,16 @@ def test_output_folder_is_protected_and_stale_files_removed(tmp_path):
     run(out=out, progress=False, only=["F1"])
     assert not (out / "tables" / "F2_raw_gap.csv").exists()
     assert (out / "tables" / "F1_participation_ame.csv").exists()
+
+
+def test_a_run_that_fails_on_its_input_leaves_the_earlier_output_alone(tmp_path):
+    out = tmp_path / "out"
+    run(out=out, progress=False, only=["F1"])
+    before = sorted(p.name for p in (out / "tables").iterdir())
+    with pytest.raises(ReplicationError, match="codebook"):
+        run(out=out, data=ROOT / "README.md", progress=False)
+    p = _cli("--data", tmp_path / "missing.dta", "--codebook", "nsw_dw", "--out", out)
+    assert p.returncode == 2
+    assert (out / "REPORT.md").exists() and (out / "manifest.json").exists()
+    assert sorted(p.name for p in (out / "tables").iterdir()) == before
+    run(out=out, progress=False, only=["F1"])  # and the folder is still usable

@@ -298,3 +298,146 @@ def test_one_stratum_design_equals_crv1_because_the_moments_sum_to_zero(twin):
         assert lin.vcov_spec.kind == "design" and lin.vcov_spec.n_strata == 1
         assert lin.std_errors.iloc[0] == pytest.approx(crv.std_errors.iloc[0], rel=1e-10)
         assert crv.with_vcov("design").std_errors.iloc[0] == lin.std_errors.iloc[0]
+
+
+# ---------------------------------------------------------------- adversarial review (issue 3)
+def _syn(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    d = (rng.uniform(size=n) < 1 / (1 + np.exp(-(0.5 * x1 - 0.4 * x2)))).astype(float)
+    y = np.exp(1 + 0.3 * x1 + 0.2 * x2 + d * (0.4 + 0.2 * x1) + 0.3 * rng.normal(size=n))
+    return pd.DataFrame({"y": y, "d": d, "x1": x1, "x2": x2, "w": rng.uniform(1, 3, n),
+                         "v": rng.integers(0, 30, n)})  # fmt: skip
+
+
+ALL_ESTIMATORS = {
+    "ra": lambda df, **k: ra(df, covariates=["x1", "x2"], **k),
+    "ipw": lambda df, **k: ipw(df, propensity=["x1", "x2"], **k),
+    "aipw": lambda df, **k: aipw(df, covariates=["x1", "x2"], propensity=["x1", "x2"], **k),
+    "ipwra": lambda df, **k: ipwra(df, covariates=["x1", "x2"], propensity=["x1", "x2"], **k),
+    "ps_match": lambda df, **k: ps_match(df, propensity=["x1", "x2"], **k),
+    "nn_match": lambda df, **k: nn_match(df, covariates=["x1", "x2"], **k),
+}
+
+
+@pytest.mark.parametrize("name", list(ALL_ESTIMATORS))
+def test_atc_is_minus_the_att_of_the_reversed_treatment(name):
+    df = _syn().assign(nd=lambda f: 1 - f["d"])
+    f = ALL_ESTIMATORS[name]
+    atc = f(df, outcome="y", treatment="d", estimand="ATC")
+    att = f(df, outcome="y", treatment="nd", estimand="ATT")
+    assert atc.params.iloc[0] == pytest.approx(-att.params.iloc[0], rel=1e-9)
+    assert atc.std_errors.iloc[0] == pytest.approx(att.std_errors.iloc[0], rel=1e-9)
+
+
+def test_ps_match_fweights_equal_expanded_rows_also_when_trimming(cattaneo2):
+    small = cattaneo2.iloc[:600].copy()
+    small["f"] = np.random.default_rng(0).integers(1, 4, size=len(small))
+    expanded = small.loc[small.index.repeat(small["f"])].reset_index(drop=True)
+    des = SurveyDesign(weights="f", weight_type="fweight")
+    kw = {"propensity": MATCH_COV, **KW}
+    a, b = ps_match(small, design=des, **kw), ps_match(expanded, **kw)
+    assert a.extra["ps_adjusted"] and b.extra["ps_adjusted"]
+    assert a.std_errors["ATE"] == pytest.approx(b.std_errors["ATE"], rel=1e-10)
+    bounds = {"overlap": "trim", "overlap_bounds": (0.05, 0.95)}
+    a, b = ps_match(small, design=des, **kw, **bounds), ps_match(expanded, **kw, **bounds)
+    assert a.extra["overlap"]["n_below"] > 0
+    assert a.params["ATE"] == pytest.approx(b.params["ATE"], rel=1e-10)
+
+
+def test_reserved_and_internal_names_cannot_be_clobbered():
+    from welfare.errors import DataError
+
+    df = _syn()
+    des = SurveyDesign(weights="w")
+    ref = ipw(df, outcome="y", treatment="d", propensity=["x1", "x2"], design=des)
+    for internal in ("_w_", "_welfare_weight_"):
+        got = ipw(df.rename(columns={"x1": internal}), outcome="y", treatment="d",
+                  propensity=[internal, "x2"], design=des)  # fmt: skip
+        assert got.params["ATE"] == pytest.approx(ref.params["ATE"], rel=1e-12)
+    with pytest.raises(DataError, match="reserved"):
+        ra(df.rename(columns={"x1": "Intercept"}), outcome="y", treatment="d",
+           covariates=["Intercept", "x2"])  # fmt: skip
+
+
+def test_balance_of_a_separating_covariate_is_infinite_not_zero():
+    df = _syn().assign(sep=lambda f: f["d"])
+    r = nn_match(df, outcome="y", treatment="d", covariates=["x1", "x2"])
+    tab = balance(r, covariates=["sep", "x1"]).set_index("covariate")
+    assert tab.loc["sep", "smd_before"] == np.inf
+    with pytest.raises(UnknownOptionError, match="outcome/treatment"):
+        balance(r, covariates=["d"])
+    with pytest.raises(UnknownOptionError, match="non-empty"):
+        balance(r, covariates=[])
+
+
+def test_one_unit_in_an_arm_and_constant_outcomes_are_refused():
+    from welfare.errors import OutcomeError
+
+    df = _syn()
+    one = df.assign(d=(df.index == 0).astype(float))
+    for f in ALL_ESTIMATORS.values():
+        with pytest.raises(EmptySampleError, match="at least 2 treated"):
+            f(one, outcome="y", treatment="d")
+    with pytest.raises(OutcomeError, match="varies"):
+        ipw(df.assign(y=5.0), outcome="y", treatment="d", propensity=["x1"])
+
+
+def test_large_covariate_means_are_not_called_collinear_and_absurd_scales_raise():
+    from welfare.errors import VarianceError
+
+    df = _syn()
+    a = ipw(df.assign(x1=df["x1"] + 1e7), outcome="y", treatment="d", propensity=["x1", "x2"])
+    b = ipw(df, outcome="y", treatment="d", propensity=["x1", "x2"])
+    assert a.params["ATE"] == pytest.approx(b.params["ATE"], rel=1e-6)
+    with pytest.raises(VarianceError, match="rescale"):
+        ra(df.assign(y=df["y"] * 1e155), outcome="y", treatment="d", covariates=["x1"],
+           scale="levels")  # fmt: skip
+
+
+def test_unmatched_units_dropped_are_counted_in_the_sample():
+    df = _syn()
+    df.loc[df["x1"] > 1.5, "d"] = 1.0  # a region without controls
+    r = nn_match(df, outcome="y", treatment="d", covariates=["x1"], metric="euclidean",
+                 caliper=0.05, unmatched="drop", estimand="ATT")  # fmt: skip
+    n_drop = r.extra["n_unmatched_treated"]
+    assert n_drop > 0 and r.n_obs == len(df) - n_drop
+    assert any(reason.startswith("no match within the caliper") for reason, _ in r.sample.dropped)
+    assert not r.extra.get("ps_adjusted", False)
+
+
+def test_trimmed_scores_all_lie_inside_the_bounds():
+    from welfare.premium import propensity_overlap
+
+    rng = np.random.default_rng(18)
+    x = rng.normal(size=300)
+    d = (rng.uniform(size=300) < 1 / (1 + np.exp(-3 * x))).astype(float)
+    df = pd.DataFrame({"x": x, "x2": x**2, "d": d, "y": x + d + rng.normal(size=300)})
+    r = ipw(df, outcome="y", treatment="d", propensity=["x", "x2"], overlap="trim",
+            scale="levels")  # fmt: skip
+    s = propensity_overlap(r)["score"]
+    assert s.min() >= 0.1 and s.max() <= 0.9
+    ov = r.extra["overlap"]
+    assert r.n_obs == 300 - ov["n_below"] - ov["n_above"]
+    assert [n for reason, n in r.sample.dropped if "trimmed" in reason] == [300 - r.n_obs]
+
+
+def test_option_values_are_checked_not_coerced(cattaneo2):
+    from welfare.errors import ColumnTypeError
+
+    df = _syn()
+    kw = {"outcome": "y", "treatment": "d"}
+    bad = [
+        (lambda: ps_match(df, propensity=["x1"], ps_adjustment="no", **kw), "ps_adjustment"),
+        (lambda: nn_match(df, covariates=["x1"], n_neighbors=True, **kw), "n_neighbors"),
+        (lambda: nn_match(df, covariates=["x1"], caliper="0.1", **kw), "caliper"),
+        (lambda: nn_match(df, covariates=["x1"], bias_adjust=1, **kw), "bias_adjust"),
+        (lambda: nn_match(df, covariates="1", **kw), "at least one covariate"),
+        (lambda: ipw(df, propensity="", **kw), "propensity"),
+        (lambda: ra(df, covariates=None, **kw), "covariates"),
+    ]
+    for call, what in bad:
+        with pytest.raises(UnknownOptionError, match=what):
+            call()
+    with pytest.raises(ColumnTypeError, match="dtype object"):
+        ipw(df.assign(k=df["v"].astype(object)), propensity=["x1", "k"], **kw)

@@ -211,6 +211,25 @@ def drop_unused_levels(sub: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return out, notes
 
 
+def design_rank(X: np.ndarray) -> int:
+    """Rank of a design matrix judged on standardised columns.
+
+    ``numpy.linalg.matrix_rank`` on raw columns calls a covariate with a large mean relative to
+    its spread (mean/sd near 1e7) collinear with the constant; centring and scaling every
+    non-constant column first (constant columns kept as ones) removes that false alarm while
+    keeping true dependencies.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.size == 0:
+        return 0
+    sd = X.std(axis=0)
+    const = sd == 0
+    Xs = np.where(
+        const, np.where(X[:1] != 0, 1.0, 0.0), (X - X.mean(axis=0)) / np.where(const, 1, sd)
+    )
+    return int(np.linalg.matrix_rank(Xs))
+
+
 def float_integers(sub: pd.DataFrame) -> pd.DataFrame:
     """Narrow integer columns widened to int64 before formula evaluation (values unchanged).
 

@@ -59,7 +59,15 @@ class EstimationSample:
         newly = self.mask & ~keep
         mask = self.mask & keep
         mask.setflags(write=False)
-        dropped = self.dropped + ((reason, int(newly.sum())),) if newly.any() else self.dropped
+        dropped = self.dropped
+        if newly.any():
+            reasons = [r for r, _ in dropped]
+            if reason in reasons:  # a reason applied again (e.g. repeated trimming) is one row
+                dropped = tuple(
+                    (r, n + int(newly.sum())) if r == reason else (r, n) for r, n in dropped
+                )
+            else:
+                dropped = dropped + ((reason, int(newly.sum())),)
         return EstimationSample(mask=mask, n_rows=self.n_rows, dropped=dropped)
 
     def report(self) -> pd.DataFrame:

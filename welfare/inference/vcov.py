@@ -143,7 +143,7 @@ def meat(
         nh = uh.shape[0]
         if nh < 2:
             raise DesignError(
-                f"stratum {h_uniq[h]!r}: expected at least 2 PSUs in the estimation sample, found "
+                f"stratum {h_uniq[h]}: expected at least 2 PSUs in the estimation sample, found "
                 f"{nh}; collapse strata or drop the stratum explicitly"
             )
         d = uh - uh.mean(axis=0)

@@ -32,6 +32,7 @@ from welfare._estimation import (
     check_enough,
     check_outcome_name,
     clean_term,
+    design_rank,
     drop_unused_levels,
     float_integers,
     formula_variables,
@@ -227,7 +228,7 @@ def _binary_model(
     X = np.asarray(Xdf, dtype=float)
     terms = [clean_term(t) for t in Xdf.columns]
     check_enough(sample.n_obs, X.shape[1], link_name)
-    rank = np.linalg.matrix_rank(X)
+    rank = design_rank(X)
     if rank < X.shape[1]:
         raise CollinearityError(
             f"{link_name}: the regressors {terms} are linearly dependent (rank {rank} < "

@@ -16,6 +16,7 @@ import pandas as pd
 from welfare._estimation import (
     Inputs,
     check_names,
+    clean_term,
     drop_unused_levels,
     float_integers,
     formula_variables,
@@ -52,26 +53,62 @@ def rhs_terms(spec, frame: pd.DataFrame, role: str) -> tuple[str, list[str]]:
     dummies (``C(col)``); a string is used as a formulaic right-hand side
     (``"mmarried + mage + I(mage**2)"``). Returns the right-hand side and its variables.
     """
+    if spec is None:
+        raise UnknownOptionError(
+            f"{role}: expected a list of columns or a right-hand side, found None"
+        )
     if isinstance(spec, str):
         if "~" in spec or "|" in spec:
             raise UnknownOptionError(
                 f"{role}: expected a right-hand side such as 'x1 + I(x1**2) + C(x2)', found {spec!r}"
             )
         _, variables = formula_variables(f"_y_ ~ {spec}")
+        if not variables:
+            raise UnknownOptionError(
+                f"{role}: expected at least one covariate, found the right-hand side {spec!r} "
+                "without variables"
+            )
+        require_columns(frame, variables, role=role)
+        _check_reserved(variables, role)
         return spec, variables
     cols = as_columns(role, spec)
     if not cols:
         raise UnknownOptionError(f"{role}: expected at least one covariate, found none")
     require_columns(frame, cols, role=role)
     check_names(cols)
+    _check_reserved(cols, role)
     terms = []
     for c in cols:
         col = frame[c]
+        if col.dtype == object and col.dropna().map(_is_number).all() and col.notna().any():
+            raise ColumnTypeError(
+                f"{role} {c!r}: expected numbers in a numeric dtype or text categories, found "
+                "numbers stored as dtype object; convert it (pd.to_numeric) or make it "
+                "categorical explicitly"
+            )
         if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
             terms.append(f"C({c})")
         else:
             terms.append(c)
     return " + ".join(terms), cols
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+#: Names the model-building layer uses itself: a covariate with one of them would be merged
+#: with the constant or overwritten.
+RESERVED = ("Intercept",)
+
+
+def _check_reserved(cols, role: str) -> None:
+    bad = [c for c in cols if c in RESERVED]
+    if bad:
+        raise DataError(
+            f"{role}: the column name(s) {bad} are reserved for the model's constant; expected "
+            "other names (rename the column)"
+        )
 
 
 def outcome_column(frame: pd.DataFrame, outcome: str, scale: str) -> tuple[pd.DataFrame, str]:
@@ -180,6 +217,7 @@ def prepare_te(
     cluster: str | None,
     estimator: str,
     extra_roles: list[tuple[str, list[str]]] | None = None,
+    covariate_role: str = "outcome-model covariate",
 ) -> Prepared:
     """Build the one estimation sample of a treatment-effect estimator."""
     inp = unpack(data, design)
@@ -208,7 +246,7 @@ def prepare_te(
     # so the sample is built on the user's column and drop reasons name it
     roles = [("outcome", [outcome]), ("treatment", [treatment])]
     if z_vars:
-        roles.append(("outcome-model covariate", z_vars))
+        roles.append((covariate_role, z_vars))
     if ps_vars:
         roles.append(("propensity covariate", [v for v in ps_vars if v not in z_vars]))
     for role, cols in extra_roles or []:
@@ -223,10 +261,16 @@ def prepare_te(
     sub = float_integers(sub)
     d = sub[treatment].to_numpy(dtype=float)
     n1, n0 = int((d == 1).sum()), int((d == 0).sum())
-    if n1 == 0 or n0 == 0:
+    if n1 < 2 or n0 < 2:
         raise EmptySampleError(
-            f"{estimator}: expected treated and control units in the estimation sample, found "
-            f"{n1} treated and {n0} controls ({sample.describe()})"
+            f"{estimator}: expected at least 2 treated and 2 control units in the estimation "
+            f"sample, found {n1} treated and {n0} controls ({sample.describe()})"
+        )
+    yv = sub[dep].to_numpy(dtype=float)
+    if np.ptp(yv) == 0:
+        raise OutcomeError(
+            f"{estimator}: expected an outcome that varies, found {dep!r} constant "
+            f"({yv[0]:g}) in the estimation sample"
         )
     w = weights_array(frame, inp.design, sample)
     fw = inp.design.weights is not None and inp.design.weight_type == "fweight"
@@ -236,9 +280,11 @@ def prepare_te(
     if z_rhs is not None:
         mm = model_matrices(f"{dep} ~ {z_rhs}", sub)
         Z = np.asarray(mm.rhs, dtype=float)
-        from welfare._estimation import clean_term
-
         z_terms = [clean_term(t) for t in mm.rhs.columns]
+        if not [t for t in z_terms if t != "Intercept"]:
+            raise UnknownOptionError(
+                f"{estimator}: expected at least one covariate term, found only {z_terms}"
+            )
     return Prepared(
         inputs=inp,
         frame=sub,
@@ -294,20 +340,32 @@ def fit_propensity(
             "overlap='trim' (drops those units and changes the estimand to the overlap "
             "population) or overlap='clip', or respecify the propensity model"
         )
-    if overlap == "trim" and (below.any() or above.any()):
-        keep = ~(below | above)
-        info.update(n_below=int(below.sum()), n_above=int(above.sum()))
-        prep = _subset(prep, keep, f"propensity outside [{lo:g}, {hi:g}] (trimmed)")
-        d = prep.d
-        if d.min() == d.max():
-            raise OverlapError(
-                f"{estimator}: after trimming to [{lo:g}, {hi:g}] only "
-                f"{'treated' if d[0] == 1 else 'control'} units remain; expected both"
+    if overlap == "trim":
+        # trim, refit on the units kept, and repeat until every score used lies in the bounds
+        # (the refitted model can move scores across a bound); every round is counted
+        rounds = 0
+        while below.any() or above.any():
+            rounds += 1
+            if rounds > 20:
+                raise OverlapError(
+                    f"{estimator}: trimming to [{lo:g}, {hi:g}] did not settle after 20 "
+                    "refits; expected a propensity model whose scores stabilise"
+                )
+            info.update(
+                n_below=info["n_below"] + int(below.sum()),
+                n_above=info["n_above"] + int(above.sum()),
             )
-        ps = _fit_link(prep, link, estimator)
-        p = ps.score
-        if (p <= 0).any() or (p >= 1).any():
-            raise OverlapError(f"{estimator}: refitted scores at 0 or 1 after trimming")
+            prep = _subset(prep, ~(below | above), f"propensity outside [{lo:g}, {hi:g}] (trimmed)")
+            d = prep.d
+            if min(int((d == 1).sum()), int((d == 0).sum())) < 2:
+                raise OverlapError(
+                    f"{estimator}: after trimming to [{lo:g}, {hi:g}] fewer than 2 treated or "
+                    "control units remain; expected both arms"
+                )
+            ps = _fit_link(prep, link, estimator)
+            p = ps.score
+            below, above = p < lo, p > hi
+        info.update(trim_rounds=rounds, score_min=float(p.min()), score_max=float(p.max()))
     if overlap == "clip":
         clipped = (p < lo) | (p > hi)
         info.update(n_below=int((p < lo).sum()), n_above=int((p > hi).sum()))
@@ -337,10 +395,13 @@ def _fit_link(prep: Prepared, link: str, estimator: str) -> Propensity:
 
     if prep.ps_rhs is None:
         raise UnknownOptionError(f"{estimator}: expected a propensity model (propensity=[...])")
-    weights = "_w_" if prep.inputs.design.weights is not None else None
+    weights = None
     frame = prep.frame
-    if weights is not None:
-        frame = frame.assign(_w_=prep.w)
+    if prep.inputs.design.weights is not None:
+        weights = "_welfare_weight_"
+        while weights in frame.columns:  # never overwrite a user's column
+            weights += "_"
+        frame = frame.assign(**{weights: prep.w})
     des = SurveyDesign(
         weights=weights,
         weight_type=prep.inputs.design.weight_type if weights else "pweight",

@@ -75,6 +75,52 @@ def implied_weights(res: TreatmentEffectResults) -> np.ndarray | None:
     return None
 
 
+def _smd(m1: float, m0: float, sd: float) -> float:
+    """SMD; a covariate constant within both arms gives 0 if the means agree, else +-inf."""
+    if sd > 0:
+        return (m1 - m0) / sd
+    return 0.0 if m1 == m0 else float(np.sign(m1 - m0) * np.inf)
+
+
+def _ratio(v1: float, v0: float) -> float:
+    if v0 > 0:
+        return v1 / v0
+    return 1.0 if v1 == 0 else np.inf
+
+
+def _covariate_matrix(prep, covariates) -> tuple[list[str], np.ndarray]:
+    """Columns of the estimation sample as numbers; text/categorical ones as level dummies."""
+    if isinstance(covariates, str) or not len(covariates):
+        raise UnknownOptionError(f"covariates: expected a non-empty list, found {covariates!r}")
+    frame = prep.frame
+    bad = [c for c in covariates if c not in frame.columns]
+    if bad:
+        raise UnknownOptionError(
+            f"covariates: expected columns of the estimation sample, found {bad}"
+        )
+    own = [c for c in covariates if c in (prep.outcome, prep.dep, prep.treatment)]
+    if own:
+        raise UnknownOptionError(
+            f"covariates: expected pre-treatment covariates, found the outcome/treatment {own}"
+        )
+    names, cols = [], []
+    for c in covariates:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+            levels = (
+                list(col.cat.categories)
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else sorted(col.dropna().unique())
+            )
+            for lev in levels:
+                names.append(f"{c}[{lev}]")
+                cols.append((col == lev).to_numpy(dtype=float))
+        else:
+            names.append(c)
+            cols.append(col.to_numpy(dtype=float))
+    return names, np.column_stack(cols)
+
+
 def _wstats(x, wt):
     m = np.sum(wt * x) / np.sum(wt)
     v = np.sum(wt * (x - m) ** 2) / np.sum(wt)
@@ -90,8 +136,10 @@ def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
         From :func:`ipw`, :func:`aipw`, :func:`ipwra`, :func:`ra`, :func:`ps_match` or
         :func:`nn_match`.
     covariates : list of str, optional
-        Numeric columns of the estimation sample; default the design columns of the
-        propensity model (or of the matching / outcome model), dummies per category.
+        Columns of the estimation sample (text/categorical ones as one dummy per level);
+        default the design columns of the propensity model (or of the matching / outcome
+        model). A covariate constant within both arms has SMD 0 when the means agree and
+        +-inf when they differ (complete separation).
 
     Returns
     -------
@@ -104,7 +152,8 @@ def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
     Raises
     ------
     UnknownOptionError
-        Results of another estimator, or covariates that are not numeric columns.
+        Results of another estimator, an empty list, columns not in the estimation sample,
+        or the outcome/treatment among the covariates.
     """
     ctx = _ctx(res)
     prep, ps = ctx["prep"], ctx["ps"]
@@ -118,18 +167,7 @@ def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
         keep = [i for i, t in enumerate(names) if t != "Intercept"]
         names, X = [names[i] for i in keep], X[:, keep]
     else:
-        if isinstance(covariates, str):
-            raise UnknownOptionError(f"covariates: expected a list, found {covariates!r}")
-        bad = [
-            c
-            for c in covariates
-            if c not in prep.frame.columns or not pd.api.types.is_numeric_dtype(prep.frame[c])
-        ]
-        if bad:
-            raise UnknownOptionError(
-                f"covariates: expected numeric columns of the estimation sample, found {bad}"
-            )
-        names, X = list(covariates), prep.frame[covariates].to_numpy(dtype=float)
+        names, X = _covariate_matrix(prep, covariates)
     d, w = prep.d, prep.w
     after = implied_weights(res)
     rows = []
@@ -142,8 +180,8 @@ def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
             "covariate": name,
             "mean_treated_before": m1,
             "mean_control_before": m0,
-            "smd_before": (m1 - m0) / sd if sd > 0 else 0.0,
-            "var_ratio_before": v1 / v0 if v0 > 0 else np.inf,
+            "smd_before": _smd(m1, m0, sd),
+            "var_ratio_before": _ratio(v1, v0),
         }
         if after is not None:
             a1, a0 = after[d == 1], after[d == 0]
@@ -152,8 +190,8 @@ def balance(res: TreatmentEffectResults, covariates=None) -> pd.DataFrame:
             row.update(
                 mean_treated_after=m1a,
                 mean_control_after=m0a,
-                smd_after=(m1a - m0a) / sd if sd > 0 else 0.0,
-                var_ratio_after=v1a / v0a if v0a > 0 else np.inf,
+                smd_after=_smd(m1a, m0a, sd),
+                var_ratio_after=_ratio(v1a, v0a),
             )
         rows.append(row)
     out = pd.DataFrame(rows)

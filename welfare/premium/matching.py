@@ -51,7 +51,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from welfare._estimation import check_clusters, clean_term, model_matrices, resolve_vcov
+from welfare._estimation import (
+    check_clusters,
+    clean_term,
+    design_rank,
+    model_matrices,
+    resolve_vcov,
+)
 from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.errors import (
@@ -59,6 +65,7 @@ from welfare.errors import (
     EmptySampleError,
     OverlapError,
     UnknownOptionError,
+    VarianceError,
 )
 from welfare.inference.vcov import VcovSpec, meat
 from welfare.premium._common import (
@@ -220,7 +227,8 @@ def _match(
                 f"{method}: expected every unit of the {estimand} population to have a match "
                 f"{what}, found {n_unmatched['treated']} treated and "
                 f"{n_unmatched['controls']} controls without one. Use unmatched='drop' to "
-                "estimate the effect on the matched units only (reported), or widen the caliper"
+                "estimate the effect on the matched units only (reported)"
+                + (", or widen the caliper" if caliper is not None else "")
             )
         P = P[~empty[P]]
         if len(P) == 0:
@@ -244,7 +252,7 @@ def _match(
             arm = 1 - qarm
             sel = (d == arm) & (K_unit > 0)
             Bs, ys, ks = B[sel], y[sel], K_unit[sel]
-            if np.linalg.matrix_rank(Bs) < B.shape[1]:
+            if design_rank(Bs) < B.shape[1]:
                 raise CollinearityError(
                     f"{method}: the bias-adjustment regression in the "
                     f"{('control', 'treated')[arm]} arm is rank deficient (expected more matched "
@@ -277,17 +285,20 @@ def _match(
     coef = (wP_full + Kw) ** 2 - wP_full**2 - Kw2
     # conditional variances from own-arm neighbours
     sigma2 = np.zeros(n)
-    adjust = bool(ps is not None and ps_adjust and vcov_kind == "robust")
-    adjust = adjust and not prep.inputs.design.weights and not empty.any()
+    adjust = bool(ps is not None and ps_adjust and vcov_kind == "robust" and caliper is None)
+    # frequency weights have been expanded to units; survey weights are outside the theory
+    adjust = adjust and (
+        prep.inputs.design.weights is None or prep.inputs.design.weight_type == "fweight"
+    )
     # every unit's own-arm set when the AI (2016) term needs them too (computed once)
     need = np.arange(n) if adjust else np.flatnonzero(coef != 0)
     var_sets = {}
     for arm, pos in ((1, treated), (0, controls)):
         qpos = need[d[need] == arm] if var_others > 0 else np.zeros(0, dtype=np.int64)
-        if var_others > 0 and len(pos) <= var_others:
+        if len(qpos) and len(pos) <= var_others:
             raise EmptySampleError(
                 f"{method}: the conditional variance needs more than {var_others} "
-                f"{('controls', 'treated')[arm]}, found {len(pos)}"
+                f"{('controls', 'treated')[arm]} (variance_neighbors), found {len(pos)}"
             )
         if len(qpos):
             s = space.search(pos, qpos, var_others, exclude_self=True)
@@ -331,7 +342,12 @@ def _match(
     if adjust:
         var = var - _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, sets_of, k)
     extra["ps_adjusted"] = adjust
-    return (tau, mu0, mu1), var, spec, extra, P, sets_of
+    if not (np.isfinite(var) and var > 0):
+        raise VarianceError(
+            f"{method}: expected a positive finite variance, found {var!r} (outcome scale "
+            f"{np.abs(y).max():.3g}: rescale the outcome)"
+        )
+    return (tau, mu0, mu1), var, spec, extra, P, sets_of, empty
 
 
 def _cov_moments(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -414,8 +430,21 @@ def _ai2016(prep, space, ps, estimand, var_sets, var_others, tau, sets_of, k) ->
     else:  # ATC: the ATT of the reversed treatment (score 1 - p, index -z)
         n0 = float((d == 0).sum())
         dtau = -(f[:, None] * X * (tau_all - tau)[:, None]).sum(axis=0) / n0
-        cvec = dtau - (f[:, None] * (cov[0] + ((1 - p) / p)[:, None] * cov[1])).sum(axis=0) / n0
+        cvec = dtau + (f[:, None] * (cov[0] + ((1 - p) / p)[:, None] * cov[1])).sum(axis=0) / n0
     return float(cvec @ V_g @ cvec - dtau @ V_g @ dtau)
+
+
+def _why_not_adjusted(prep: Prepared, kind: str, caliper, requested: bool) -> str:
+    if not requested:
+        return "ps_adjustment=False"
+    why = []
+    if prep.inputs.design.weights is not None and prep.inputs.design.weight_type != "fweight":
+        why.append("survey weights")
+    if kind != "robust":
+        why.append(f"{kind} variance")
+    if caliper is not None:
+        why.append("caliper")
+    return ", ".join(why) + " - outside the theory of Abadie and Imbens 2016"
 
 
 def _variance_note(kind: str, nn: int) -> str:
@@ -437,26 +466,48 @@ def _resolve_match_vcov(vcov, design: SurveyDesign, cluster):
     return ch.kind, ch.cluster, ch.strata
 
 
-def _expand_fweights(prep: Prepared) -> Prepared:
-    """Frequency weights: one row per unit (matching is defined on units)."""
+def _expand_fweights(prep: Prepared, ps: Propensity | None = None):
+    """Frequency weights: one row per unit (matching is defined on units).
+
+    Returns the expanded input and propensity model, and the row of the unexpanded estimation
+    sample each unit comes from (``None`` without frequency weights).
+    """
     if not prep.fweights:
-        return prep
+        return prep, ps, None
     reps = np.round(prep.w).astype(np.int64)
-    frame = prep.frame.loc[np.repeat(np.arange(len(reps)), reps)].reset_index(drop=True)
-    return Prepared(
-        inputs=prep.inputs, frame=frame, sample=prep.sample, y=np.repeat(prep.y, reps),
-        d=np.repeat(prep.d, reps), w=np.ones(int(reps.sum())), fweights=False, dep=prep.dep,
-        outcome=prep.outcome, treatment=prep.treatment,
-        Z=None if prep.Z is None else np.repeat(prep.Z, reps, axis=0), z_terms=prep.z_terms,
-        ps_rhs=prep.ps_rhs, notes=prep.notes, z_rhs=prep.z_rhs,
+    src = np.repeat(np.arange(len(reps)), reps)
+    frame = prep.frame.loc[src].reset_index(drop=True)
+    out = Prepared(
+        inputs=prep.inputs, frame=frame, sample=prep.sample, y=prep.y[src], d=prep.d[src],
+        w=np.ones(len(src)), fweights=False, dep=prep.dep, outcome=prep.outcome,
+        treatment=prep.treatment, Z=None if prep.Z is None else prep.Z[src],
+        z_terms=prep.z_terms, ps_rhs=prep.ps_rhs, notes=prep.notes, z_rhs=prep.z_rhs,
     )  # fmt: skip
+    if ps is not None:
+        ps = Propensity(
+            link=ps.link, link_name=ps.link_name, X=ps.X[src], terms=ps.terms, gamma=ps.gamma,
+            index=ps.index[src], score=ps.score[src], clipped=ps.clipped[src],
+            results=ps.results, d=ps.d[src], overlap=ps.overlap,
+        )  # fmt: skip
+    return out, ps, src
 
 
-def _results(method, prep, est, var, spec, extra, estimand, scale, notes, refit, ctx):
+def _drop_unmatched(prep: Prepared, empty: np.ndarray, src, reason: str):
+    """Estimation sample and N without the units that had no match (``unmatched="drop"``)."""
+    if not empty.any():
+        return prep.sample, len(prep.y)
+    pos = np.unique(src[empty]) if src is not None else np.flatnonzero(empty)
+    full = np.ones(prep.sample.n_rows, dtype=bool)
+    full[np.flatnonzero(prep.sample.mask)[pos]] = False
+    return prep.sample.extend(reason, full), int((~empty).sum())
+
+
+def _results(
+    method, prep, est, var, spec, extra, estimand, scale, notes, refit, ctx, sample, n_obs
+):
     tau, mu0, mu1 = est
     # as Stata, matching reports the effect only; the potential-outcome means are in extra
     extra = dict(extra, POmean0=mu0, POmean1=mu1)
-    n_obs = len(prep.y)
     scale_note = "log points" if scale == "log" else "levels"
     res = TreatmentEffectResults(
         terms=[estimand],
@@ -465,7 +516,7 @@ def _results(method, prep, est, var, spec, extra, estimand, scale, notes, refit,
         vcov_spec=spec,
         estimator=method,
         estimand=f"{estimand} in {scale_note}",
-        sample=prep.sample,
+        sample=sample,
         n_obs=n_obs,
         weights=prep.inputs.design.weights_label,
         data_label=prep.inputs.label,
@@ -478,16 +529,25 @@ def _results(method, prep, est, var, spec, extra, estimand, scale, notes, refit,
     return res
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
 def _check_common(k, unmatched, variance_neighbors, caliper, minimum_vn):
-    if not (isinstance(k, int | np.integer) and k >= 1):
+    if not (_is_int(k) and k >= 1):
         raise UnknownOptionError(f"n_neighbors: expected an integer >= 1, found {k!r}")
     check_option("unmatched", unmatched, ("error", "drop"))
-    if not (isinstance(variance_neighbors, int | np.integer) and variance_neighbors >= minimum_vn):
+    if not (_is_int(variance_neighbors) and variance_neighbors >= minimum_vn):
         raise UnknownOptionError(
             f"variance_neighbors: expected an integer >= {minimum_vn}, found {variance_neighbors!r}"
         )
-    if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
-        raise UnknownOptionError(f"caliper: expected a positive number, found {caliper!r}")
+    if caliper is not None and not (
+        isinstance(caliper, int | float | np.integer | np.floating)
+        and not isinstance(caliper, bool | np.bool_)
+        and np.isfinite(caliper)
+        and caliper > 0
+    ):
+        raise UnknownOptionError(f"caliper: expected a positive finite number, found {caliper!r}")
 
 
 @strict_keywords
@@ -574,6 +634,8 @@ def ps_match(
     """
     check_estimand(estimand)
     check_option("match_on", match_on, ("probability", "index"))
+    if not isinstance(ps_adjustment, bool | np.bool_):
+        raise UnknownOptionError(f"ps_adjustment: expected True or False, found {ps_adjustment!r}")
     _check_common(n_neighbors, unmatched, variance_neighbors, caliper, 2)
     if caliper is not None:
         allowed = ("probability",) if match_on == "probability" else ("index", "sd_index")
@@ -589,13 +651,13 @@ def ps_match(
         scale=scale, design=design, cluster=cluster, estimator="PS matching",
     )  # fmt: skip
     kind, clus, strata = _resolve_match_vcov(vcov, prep.inputs.design, cluster)
-    prep = _expand_fweights(prep)
     ps, prep = fit_propensity(prep, link, overlap, overlap_bounds, "PS matching")
+    prep, ps, src = _expand_fweights(prep, ps)
     score = ps.score if match_on == "probability" else ps.index
     cal = caliper
     if caliper is not None and caliper_scale == "sd_index":
         cal = caliper * float(np.std(ps.index, ddof=1))
-    est, var, spec, extra, P, sets_of = _match(
+    est, var, spec, extra, P, sets_of, empty = _match(
         prep, _Space(score=score), method="PS matching", estimand=estimand, k=n_neighbors,
         caliper=cal, unmatched=unmatched, var_others=variance_neighbors - 1, bias_X=None,
         ps=ps, ps_adjust=ps_adjustment, vcov_kind=kind, cluster=clus, strata=strata,
@@ -619,7 +681,9 @@ def ps_match(
         + (
             "; Abadie-Imbens (2016) adjustment for the estimated propensity score"
             if extra["ps_adjusted"]
-            else "; propensity score treated as known (no AI 2016 adjustment)"
+            else "; propensity score treated as known (no AI 2016 adjustment: "
+            + _why_not_adjusted(prep, kind, caliper, ps_adjustment)
+            + ")"
         ),
     ]
     if caliper is not None:
@@ -645,7 +709,13 @@ def ps_match(
         )  # fmt: skip
 
     ctx = {"prep": prep, "ps": ps, "method": "psmatch", "P": P, "sets": sets_of}
-    return _results("PS matching", prep, est, var, spec, extra, estimand, scale, notes, refit, ctx)
+    sample, n_obs = _drop_unmatched(
+        prep, empty, src, f"no match within the caliper ({estimand} population)"
+    )
+    return _results(
+        "PS matching", prep, est, var, spec, extra, estimand, scale, notes, refit, ctx, sample,
+        n_obs,
+    )  # fmt: skip
 
 
 @strict_keywords
@@ -715,15 +785,21 @@ def nn_match(
     """
     check_estimand(estimand)
     check_option("metric", metric, METRICS)
+    if not (bias_adjust is None or isinstance(bias_adjust, bool | str | list | tuple)):
+        raise UnknownOptionError(
+            "bias_adjust: expected None, True/False, a list of columns or a right-hand side, "
+            f"found {bias_adjust!r}"
+        )
     _check_common(n_neighbors, unmatched, variance_neighbors, caliper, 1)
     exact = as_columns("exact", exact)
     prep = prepare_te(
         data, outcome=outcome, treatment=treatment, covariates=covariates, propensity=None,
         scale=scale, design=design, cluster=cluster, estimator="NN matching",
         extra_roles=[("exact-matching variable", exact)] if exact else None,
+        covariate_role="matching covariate",
     )  # fmt: skip
     kind, clus, strata = _resolve_match_vcov(vcov, prep.inputs.design, cluster)
-    prep = _expand_fweights(prep)
+    prep, _, src = _expand_fweights(prep)
     X = prep.Z[:, 1:] if prep.z_terms and prep.z_terms[0] == "Intercept" else prep.Z
     names = prep.z_terms[1:] if prep.z_terms and prep.z_terms[0] == "Intercept" else prep.z_terms
     sd = X.std(axis=0)
@@ -756,7 +832,7 @@ def nn_match(
             mm = model_matrices(f"{prep.dep} ~ {rhs}", prep.frame)
             cols = [c for c in mm.rhs.columns if c != "Intercept"]
             bias_X = np.asarray(mm.rhs[cols], dtype=float)
-    est, var, spec, extra, P, sets_of = _match(
+    est, var, spec, extra, P, sets_of, empty = _match(
         prep, _Space(X=X, W=W, cells=cells), method="NN matching", estimand=estimand,
         k=n_neighbors, caliper=caliper, unmatched=unmatched, var_others=variance_neighbors,
         bias_X=bias_X, ps=None, ps_adjust=False, vcov_kind=kind, cluster=clus, strata=strata,
@@ -799,4 +875,9 @@ def nn_match(
         )  # fmt: skip
 
     ctx = {"prep": prep, "ps": None, "method": "nnmatch", "P": P, "sets": sets_of, "X": X}
-    return _results("NN matching", prep, est, var, spec, extra, estimand, scale, notes, refit, ctx)
+    where = "within the caliper" if caliper is not None else "in the exact-matching cell"
+    sample, n_obs = _drop_unmatched(prep, empty, src, f"no match {where} ({estimand} population)")
+    return _results(
+        "NN matching", prep, est, var, spec, extra, estimand, scale, notes, refit, ctx, sample,
+        n_obs,
+    )  # fmt: skip

@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from welfare._estimation import check_clusters
+from welfare._estimation import check_clusters, design_rank
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
-from welfare.errors import CollinearityError, EmptySampleError
+from welfare.errors import CollinearityError, EmptySampleError, UnknownOptionError, VarianceError
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat
 from welfare.premium._common import (
@@ -104,7 +104,7 @@ def _ols(Z: np.ndarray, y: np.ndarray, wt: np.ndarray, arm: str, method: str) ->
     ZtW = (Z * wt[:, None]).T
     G = ZtW @ Z
     keep = wt > 0
-    rank = np.linalg.matrix_rank(Z[keep]) if keep.any() else 0
+    rank = design_rank(Z[keep]) if keep.any() else 0
     if rank < Z.shape[1]:
         raise CollinearityError(
             f"{method}: the outcome-model covariates are linearly dependent among the {arm} "
@@ -155,7 +155,7 @@ def stacked_effect(
     if kz:
         for k in (0, 1):
             wt = w * arms[k] * (om[k] if method == "ipwra" else 1.0)
-            b[k] = _ols(Z, y, wt, ("controls", "treated")[k], method)
+            b[k] = _ols(Z, y, wt, ("controls", "treated")[k], method.upper())
             resid[k] = y - Z @ b[k]
             sl = slice(kx + k * kz, kx + (k + 1) * kz)
             blocks_psi.append(Z * (wt * resid[k])[:, None])
@@ -242,6 +242,10 @@ def _estimate(
 ) -> TreatmentEffectResults:
     names = {"ra": "RA", "ipw": "IPW", "aipw": "AIPW", "ipwra": "IPWRA"}
     check_estimand(estimand)
+    if method != "ipw" and covariates is None:
+        raise UnknownOptionError(
+            f"covariates: {names[method]} expected outcome-model covariates, found None"
+        )
     prep = prepare_te(
         data,
         outcome=outcome,
@@ -265,8 +269,14 @@ def _estimate(
                     f"{names[method]}: expected more {arm} than outcome-model parameters "
                     f"({prep.Z.shape[1]}), found {nk}"
                 )
-    mu, psi, A, extra = stacked_effect(prep, ps, method, estimand)
-    Vmu, spec = _te_vcov(prep, psi, A, kind, clus, strata)
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd scales raise just below
+        mu, psi, A, extra = stacked_effect(prep, ps, method, estimand)
+        Vmu, spec = _te_vcov(prep, psi, A, kind, clus, strata)
+    if not (np.all(np.isfinite(Vmu)) and np.all(np.diag(Vmu) > 0)):
+        raise VarianceError(
+            f"{names[method]}: expected a positive finite variance, found {np.diag(Vmu)} "
+            f"(outcome scale {np.abs(prep.y).max():.3g}: rescale the outcome)"
+        )
     L = np.array([[-1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
     est = L @ mu
     V = L @ Vmu @ L.T

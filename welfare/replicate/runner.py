@@ -98,6 +98,15 @@ def analysis_sample(survey: SurveyData, spec: AnalysisSpec) -> tuple[SurveyData,
     return replace(survey, data=sub), sample
 
 
+def _check_out(out: Path) -> None:
+    """Refuse a non-empty folder that is not an earlier welfare output (nothing is removed)."""
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise ReplicationError(
+            f"--out {str(out)!r} is a non-empty folder that is not a welfare output "
+            "(no manifest.json); expected a new or an earlier welfare output folder"
+        )
+
+
 def _prepare_out(out: Path) -> Path:
     """Create the output folder; clear the files of an earlier welfare run inside it.
 
@@ -106,11 +115,7 @@ def _prepare_out(out: Path) -> Path:
     file (another seed, another --only) sits beside the new ones.
     """
     if out.exists() and any(out.iterdir()):
-        if not (out / "manifest.json").exists():
-            raise ReplicationError(
-                f"--out {str(out)!r} is a non-empty folder that is not a welfare output "
-                "(no manifest.json); expected a new or an earlier welfare output folder"
-            )
+        _check_out(out)
         for sub, exts in (("tables", {".md", ".tex", ".csv"}), ("figures", {".png"})):
             for f in (out / sub).glob("*"):
                 if f.suffix in exts:
@@ -213,7 +218,7 @@ def run(
             f"finding(s) {not_impl} are not implemented in this version; implemented: "
             f"{[k for k, v in FINDINGS.items() if v]}"
         )
-    out = _prepare_out(Path(out))
+    _check_out(Path(out))  # the folder is cleared only once the data have been read
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if data is None:
@@ -237,6 +242,7 @@ def run(
     full, sample = analysis_sample(survey, spec)
     timings["data"] = time.perf_counter() - t0
     say(f"[data] {survey.label}: {sample.describe()}")
+    out = _prepare_out(Path(out))
     sample.report().to_csv(out / "sample.csv", index=False)
     ctx = Context(survey=full, spec=spec, truth=truth, out=out, seed=seed)
     results: dict[str, FindingResult] = {}

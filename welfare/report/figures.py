@@ -20,6 +20,7 @@ def coefficient_plot(
     title: str,
     terms: list[str] | None = None,
     xlabel: str = "estimate (95% CI)",
+    reference: Mapping[str, float] | None = None,
 ) -> Path:
     """Dot-and-interval plot of estimates with their 95% confidence intervals.
 
@@ -32,6 +33,9 @@ def coefficient_plot(
         Prefixed with "SYNTHETIC DATA - " when any model is synthetic.
     terms : list of str, optional
         Terms to plot (default all).
+    xlabel : str, default "estimate (95% CI)"
+    reference : mapping of str to float, optional
+        A known value per term (e.g. a synthetic twin's truth), drawn as a dashed red line.
 
     Returns
     -------
@@ -67,10 +71,15 @@ def coefficient_plot(
             label=name,
         )
     ax.axvline(0, color="grey", lw=1)
+    for term, value in (reference or {}).items():
+        if term in order:
+            i = order.index(term)
+            ax.vlines(value, i - 0.45, i + 0.45, color="firebrick", lw=2, ls="--",
+                      label="truth" if term == next(iter(reference)) else None)  # fmt: skip
     ax.set_yticks(range(len(order)), order)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    if len(models) > 1:
+    if len(models) > 1 or reference:
         ax.legend(fontsize=8, loc="best")
     return _finish(fig, ax, title, synthetic, path)
 

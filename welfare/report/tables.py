@@ -383,7 +383,10 @@ def effects_table(
     columns = [c for est in estimands for c in (f"{est} (SE)", f"{est} 95% CI")] + ["N", "Variance"]
     df = pd.DataFrame(body, index=columns).T
     synthetic = any(r.synthetic for r in results)
-    out_notes = _data_notes(results) + ["Standard errors in parentheses; z-based 95% intervals."]
+    out_notes = _data_notes(results) + [
+        "Standard errors in parentheses; 95% intervals from each estimator's reference "
+        "distribution (normal for the treatment-effect estimators; t with the stated df for OLS)."
+    ]
     out_notes += list(notes)
     for method, by in rows.items():
         res = next(iter(by.values()))[0]
@@ -418,8 +421,18 @@ def balance_table(balance: pd.DataFrame, *, title: str, digits: int = 3) -> Tabl
     Table
     """
     cols = [c for c in balance.columns if c != "covariate"]
+    headers = {
+        "mean_treated_before": "mean, participants",
+        "mean_control_before": "mean, others",
+        "smd_before": "SMD",
+        "var_ratio_before": "variance ratio",
+        "mean_treated_after": "mean, participants (adjusted)",
+        "mean_control_after": "mean, others (adjusted)",
+        "smd_after": "SMD (adjusted)",
+        "var_ratio_after": "variance ratio (adjusted)",
+    }
     body = pd.DataFrame(
-        {c: [_fmt(v, digits) for v in balance[c]] for c in cols},
+        {headers.get(c, c): [_fmt(v, digits) for v in balance[c]] for c in cols},
         index=balance["covariate"].tolist(),
     )
     synthetic = bool(balance.attrs.get("synthetic", False))
@@ -427,8 +440,11 @@ def balance_table(balance: pd.DataFrame, *, title: str, digits: int = 3) -> Tabl
     if synthetic:
         notes.append(f"SYNTHETIC DATA: {balance.attrs.get('data_label', '')}.")
     notes.append(
-        "SMD = (mean treated - mean control) / sqrt((var treated + var control) / 2), the "
-        "denominator from the unadjusted sample; |SMD| < 0.1 is the usual benchmark. "
+        "Means and variances are survey-weighted (before) and weighted by the estimator's "
+        "implied weights times the survey weights (adjusted). "
+        "SMD = (mean participants - mean others) / sqrt((var participants + var others) / 2), "
+        "the denominator from the unadjusted sample; |SMD| < 0.1 is the usual benchmark; "
+        "variance ratio = var participants / var others. "
         f"After: weights implied by {balance.attrs.get('estimator', 'the estimator')} for the "
         f"{balance.attrs.get('estimand', '')}."
     )
