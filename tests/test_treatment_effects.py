@@ -441,3 +441,16 @@ def test_option_values_are_checked_not_coerced(cattaneo2):
             call()
     with pytest.raises(ColumnTypeError, match="dtype object"):
         ipw(df.assign(k=df["v"].astype(object)), propensity=["x1", "k"], **kw)
+
+
+def test_drop_reasons_name_the_users_outcome_column_not_the_derived_log(twin):
+    from welfare.premium import ols_premium
+
+    kw = {"outcome": "income_pc", "treatment": "e_household"}
+    for r in (
+        ols_premium(twin.survey, controls=["head_age"], **kw),
+        ipw(twin.survey, propensity=["head_age"], **kw),
+    ):
+        reasons = [reason for reason, _ in r.sample.dropped]
+        assert "missing outcome 'income_pc'" in reasons
+        assert not any("log_income_pc" in reason for reason in reasons)

@@ -110,7 +110,10 @@ def fit_ols(
     fixed_effects = as_columns("fixed_effects", fixed_effects)
     choice = resolve_vcov(vcov, inp.design, cluster)
     lhs, rhs = formula_variables(formula)
-    roles = [("outcome", lhs), ("regressor", rhs)]
+    # a derived outcome (log_y) is missing exactly where its source is: name the source
+    derived = dict(inp.frame.attrs.get("welfare_derived", {}))
+    lhs_roles = list(dict.fromkeys([derived[c] for c in lhs if c in derived] + lhs))
+    roles = [("outcome", lhs_roles), ("regressor", rhs)]
     if fixed_effects:
         roles.append(("fixed effect", fixed_effects))
     sample = prepare(inp.frame, inp.design, roles, cluster)

@@ -140,6 +140,8 @@ def outcome_column(frame: pd.DataFrame, outcome: str, scale: str) -> tuple[pd.Da
             "(rename that column)"
         )
     out[dep] = np.log(col)
+    # missing exactly where the outcome is: drop reasons name the user's column (fit_ols)
+    out.attrs["welfare_derived"] = {**frame.attrs.get("welfare_derived", {}), dep: outcome}
     return out, dep
 
 
