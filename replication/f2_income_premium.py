@@ -271,6 +271,8 @@ def _treatment_effects(ctx: Context, out: FindingResult, ols: dict, fe: list[str
         )
     )
     for name, by in rows.items():
+        if not any(isinstance(r, TreatmentEffectResults) for r, _ in by.values()):
+            continue  # the OLS row is reported above
         parts = []
         for e, (res, term) in by.items():
             t = res.tidy().set_index("term").loc[term]

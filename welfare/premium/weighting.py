@@ -287,7 +287,17 @@ def _estimate(
         f"{names[method]}: outcome {prep.dep!r} ({scale_note})"
         + (f"; propensity by {link} on {prep.ps_rhs}" if ps is not None else "")
         + (f"; outcome models by arm linear in {prep.z_rhs}" if prep.Z is not None else "")
-        + "; variance from the stacked estimating equations (propensity, outcome models, means)"
+        + "; variance from the stacked estimating equations ("
+        + ", ".join(
+            part
+            for part, used in (
+                ("propensity score", ps is not None),
+                ("outcome models", prep.Z is not None),
+                ("potential-outcome means", True),
+            )
+            if used
+        )
+        + ")"
     )
     if ps is not None:
         ov = ps.overlap
