@@ -605,31 +605,9 @@ def ipwra(
 
     Parameters
     ----------
-    data : pandas.DataFrame or SurveyData, shape (n_rows, n_columns)
-        Not modified.
-    outcome : str
-        Outcome column (e.g. ``"income_pc"``).
-    treatment : str
-        0/1 treatment column (1 = participant).
-    covariates : list of str or str
-        Outcome-model covariates (list of columns or a formulaic right-hand side).
-    propensity : list of str or str
-        Propensity-model covariates: a list of columns (text/categorical ones as dummies) or a
-        formulaic right-hand side such as ``"mmarried + mage + I(mage**2) + fbaby + medu"``.
-    link : {"logit", "probit"}, default "logit"
-    estimand : {"ATE", "ATT", "ATC"}, default "ATE"
-    scale : {"log", "levels"}, default "log"
-        ``"log"`` analyses log(outcome) (effects in log points) and refuses zero or negative
-        outcomes; ``"levels"`` keeps levels.
-    design : SurveyDesign, optional
-        pweights/aweights (normalised to mean 1) or fweights; PSUs and strata set the variance.
-    cluster : str, optional
-        Cluster column when there is no design PSU.
-    vcov : {"HC0", "HC1", "CRV1", "design"} or None, default None
-        ``None`` follows the design: strata -> ``"design"``, PSU/cluster -> ``"CRV1"``, else
-        ``"HC0"`` (Stata's ``vce(robust)`` for teffects, no small-sample factor).
-    overlap, overlap_bounds
-        See :func:`ipw`.
+    data, outcome, treatment, covariates, propensity, link, estimand, scale, overlap, \
+overlap_bounds, design, cluster, vcov
+        As in :func:`aipw`.
 
     Returns
     -------
@@ -638,12 +616,9 @@ def ipwra(
 
     Raises
     ------
-    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError,
-    CollinearityError, OverlapError, VarianceError, UnknownOptionError
-        TreatmentError for a treatment that is not 0/1 or does not vary; EmptySampleError for
-        no treated or no control units (or fewer units in an arm than outcome-model
-        parameters); CollinearityError for a covariate constant within an arm; OverlapError for
-        perfect prediction or scores outside the bounds.
+    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError, \
+CollinearityError, OverlapError, VarianceError, UnknownOptionError
+        As in :func:`aipw`.
 
     References
     ----------
