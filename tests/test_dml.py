@@ -1,0 +1,254 @@
+"""Double ML (issue 4): closed-form cross-fitting, DoubleML on identical folds, clusters, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from tests.conftest import assert_printed, reference_case, shared_file
+from welfare.data import SurveyDesign
+from welfare.errors import DesignError, TreatmentError, UnknownOptionError
+from welfare.premium import blp, dml_irm, dml_plr, gate, make_folds, raw_gap
+
+X = ["age", "inc", "educ", "fsize", "marr", "twoearn", "db", "pira", "hown"]
+
+
+@pytest.fixture(scope="module")
+def sipp():
+    df = pd.read_stata(shared_file("data", "sipp1991.dta"))
+    df["fold"] = make_folds(len(df), 5, random_state=3)
+    return df
+
+
+def _rel(a, b):
+    return abs(a - b) / abs(b)
+
+
+def test_sipp_facts(sipp):
+    case = reference_case("sipp1991_facts")
+    assert len(sipp) == case["n_obs"]
+    assert int(sipp["e401"].sum()) == case["n_eligible"]
+    assert int(sipp["p401"].sum()) == case["n_participants"]
+    gap = raw_gap(sipp, outcome="net_tfa", treatment="e401", vcov="iid").params["difference"]
+    assert_printed(gap, case["raw_gap_e401"], "raw_gap_e401")
+    # Convention: the file stores net_tfa as float32 and the published p401 gap is pandas'
+    # float32 arithmetic (it prints np.float32(27371.582)); in float64 the gap is 27371.5834,
+    # 0.0014 away, which is within float32's resolution at this magnitude (2 ulp = 0.0039).
+    m = sipp.groupby("p401")["net_tfa"].mean()
+    assert sipp["net_tfa"].dtype == np.float32
+    assert repr(float(m[1] - m[0])) == repr(float(np.float32(case["raw_gap_p401"])))
+    gap = raw_gap(sipp, outcome="net_tfa", treatment="p401", vcov="iid").params["difference"]
+    assert abs(gap - case["raw_gap_p401"]) <= 2 * np.spacing(np.float32(case["raw_gap_p401"]))
+
+
+def _plr_by_hand(df, folds, clusters=None):
+    """Cross-fitted partialling-out estimator written out with numpy least squares."""
+    Xm = np.column_stack([np.ones(len(df)), df[X].to_numpy(float)])
+    y, d = df["net_tfa"].to_numpy(float), df["e401"].to_numpy(float)
+    ell, m = np.empty(len(df)), np.empty(len(df))
+    for k in np.unique(folds):
+        tr, te = folds != k, folds == k
+        ell[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], y[tr], rcond=None)[0]
+        m[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], d[tr], rcond=None)[0]
+    v = d - m
+    theta = np.sum(v * (y - ell)) / np.sum(v * v)
+    psi = (y - ell - theta * v) * v
+    J = np.sum(v * v)
+    if clusters is None:
+        return theta, np.sqrt(np.sum(psi**2)) / J
+    sums = pd.Series(psi).groupby(clusters).sum().to_numpy()
+    g = len(sums)
+    return theta, np.sqrt(g / (g - 1) * np.sum(sums**2)) / J
+
+
+def test_plr_equals_closed_form_cross_fitting_and_doubleml(sipp):
+    import doubleml
+
+    ours = dml_plr(sipp, outcome="net_tfa", treatment="e401", covariates=X, folds="fold",
+                   learner_outcome=LinearRegression(), learner_treatment=LinearRegression(),
+                   scale="levels")  # fmt: skip
+    theta, se = _plr_by_hand(sipp, sipp["fold"].to_numpy())
+    assert _rel(ours.params["e401"], theta) < 1e-8
+    assert _rel(ours.std_errors["e401"], se) < 1e-8
+    data = doubleml.DoubleMLData(sipp.astype(float), y_col="net_tfa", d_cols="e401", x_cols=X)
+    smpls = [[(np.flatnonzero(sipp.fold != k), np.flatnonzero(sipp.fold == k)) for k in range(5)]]
+    m = doubleml.DoubleMLPLR(data, LinearRegression(), LinearRegression(), n_folds=5,
+                             draw_sample_splitting=False)  # fmt: skip
+    m.set_sample_splitting(smpls)
+    m.fit()
+    assert _rel(ours.params["e401"], m.coef[0]) < 1e-8
+    assert _rel(ours.std_errors["e401"], m.se[0]) < 1e-8
+
+
+@pytest.mark.parametrize("estimand, score", [("ATE", "ATE"), ("ATT", "ATTE")])
+def test_irm_equals_doubleml_on_the_same_folds(sipp, estimand, score):
+    import doubleml
+
+    kw = {"learner_outcome": LinearRegression(),
+          "learner_propensity": LogisticRegression(max_iter=1000)}  # fmt: skip
+    ours = dml_irm(sipp, outcome="net_tfa", treatment="e401", covariates=X, folds="fold",
+                   estimand=estimand, scale="levels", **kw)  # fmt: skip
+    data = doubleml.DoubleMLData(sipp.astype(float), y_col="net_tfa", d_cols="e401", x_cols=X)
+    smpls = [[(np.flatnonzero(sipp.fold != k), np.flatnonzero(sipp.fold == k)) for k in range(5)]]
+    m = doubleml.DoubleMLIRM(data, LinearRegression(), LogisticRegression(max_iter=1000),
+                             n_folds=5, score=score, draw_sample_splitting=False)  # fmt: skip
+    m.set_sample_splitting(smpls)
+    m.fit()
+    assert _rel(ours.params[estimand], m.coef[0]) < 1e-8
+    assert _rel(ours.std_errors[estimand], m.se[0]) < 1e-8
+
+
+def test_clustered_se_is_the_cluster_sandwich_of_the_scores(sipp):
+    df = sipp.assign(cl=np.arange(len(sipp)) // 50)  # 199 clusters of 50 rows
+    res = dml_plr(df, outcome="net_tfa", treatment="e401", covariates=X, cluster="cl",
+                  learner_outcome=LinearRegression(), learner_treatment=LinearRegression(),
+                  scale="levels", random_state=11)  # fmt: skip
+    folds = make_folds(len(df), 5, df["cl"].to_numpy(), np.random.default_rng(
+        np.random.SeedSequence(11).spawn(1)[0]))  # fmt: skip
+    # every cluster sits in one fold
+    assert (pd.Series(folds).groupby(df["cl"]).nunique() == 1).all()
+    theta, se = _plr_by_hand(df, folds, clusters=df["cl"].to_numpy())
+    assert res.vcov_spec.kind == "CRV1" and res.vcov_spec.n_clusters == 199
+    assert _rel(res.params["e401"], theta) < 1e-8
+    assert _rel(res.std_errors["e401"], se) < 1e-8
+
+
+def test_same_seed_same_numbers_whatever_else_is_drawn(twin):
+    from sklearn.ensemble import RandomForestRegressor
+
+    from welfare.replicate.context import TWIN_SPEC
+
+    kw = {"outcome": "income_pc", "treatment": "e_household",
+          "covariates": list(TWIN_SPEC.premium_controls), "n_rep": 2,
+          "learner_outcome": RandomForestRegressor(n_estimators=20, min_samples_leaf=10),
+          "learner_treatment": LogisticRegression(max_iter=2000)}  # fmt: skip
+    a = dml_plr(twin.survey, random_state=5, **kw)
+    np.random.seed(123)
+    np.random.uniform(size=1000)
+    b = dml_plr(twin.survey, random_state=5, n_jobs=2, **kw)
+    c = dml_plr(twin.survey, random_state=6, **kw)
+    assert a.params.iloc[0] == b.params.iloc[0] and a.std_errors.iloc[0] == b.std_errors.iloc[0]
+    assert a.params.iloc[0] != c.params.iloc[0]
+    # the median aggregation rule, by hand from the stored repetitions
+    th, se = np.array(a.extra["theta_by_rep"]), np.array(a.extra["se_by_rep"])
+    med = np.median(th)
+    assert a.params.iloc[0] == pytest.approx(med, rel=1e-14)
+    assert a.std_errors.iloc[0] == pytest.approx(np.sqrt(np.median(se**2 + (th - med) ** 2)))
+    assert "median" in a.extra["aggregation"] and a.extra["random_state"] == 5
+
+
+def test_one_group_gate_is_the_ate_and_blp_intercept_only_too(twin):
+    from welfare.replicate.context import TWIN_SPEC
+
+    df = twin.survey.data.assign(all_units=1)
+    from welfare.data.readers import SurveyData
+
+    sd = SurveyData(data=df, design=twin.survey.design, codebook=twin.survey.codebook,
+                    label=twin.survey.label, synthetic=True, sha256=twin.survey.sha256,
+                    report=twin.survey.report)  # fmt: skip
+    r = dml_irm(sd, outcome="income_pc", treatment="e_household",
+                covariates=list(TWIN_SPEC.premium_controls), learner_outcome=LinearRegression(),
+                learner_propensity=LogisticRegression(max_iter=2000))  # fmt: skip
+    g = gate(r, "all_units")
+    assert g.params.iloc[0] == pytest.approx(r.params["ATE"], rel=1e-12)
+    assert g.std_errors.iloc[0] == pytest.approx(r.std_errors["ATE"], rel=1e-10)
+    two = gate(r, "head_female")
+    assert two.extra["wald_df"] == 1
+    diff = two.contrasts().tidy().iloc[0]
+    t = two.tidy()
+    assert diff.estimate == pytest.approx(t.estimate.iloc[1] - t.estimate.iloc[0])
+    b = blp(r, ["head_age"])
+    phi_mean = g.params.iloc[0]
+    assert b.params["Intercept"] + b.params["head_age"] * np.average(
+        r._ctx["prep"].frame["head_age"], weights=r._ctx["prep"].w
+    ) == pytest.approx(phi_mean, rel=1e-10)  # OLS passes through the weighted means
+
+
+def test_folds_keep_clusters_and_refuse_too_few():
+    cl = np.repeat(np.arange(7), 10)
+    f = make_folds(70, 5, cl, 1)
+    assert (pd.Series(f).groupby(cl).nunique() == 1).all() and len(np.unique(f)) == 5
+    with pytest.raises(DesignError, match="at least n_folds = 5 clusters"):
+        make_folds(40, 5, np.repeat(np.arange(4), 10), 1)
+
+
+def test_bad_inputs_give_named_errors(sipp):
+    from sklearn.neighbors import KNeighborsRegressor
+
+    kw = {"outcome": "net_tfa", "treatment": "e401", "covariates": X, "scale": "levels"}
+    with pytest.raises(UnknownOptionError, match="predict_proba"):
+        dml_irm(sipp, learner_outcome=LinearRegression(), learner_propensity=LinearRegression(),
+                **kw)  # fmt: skip
+    with pytest.raises(TreatmentError):
+        dml_plr(sipp.assign(e401=1), learner_outcome=LinearRegression(),
+                learner_treatment=LinearRegression(), **kw)  # fmt: skip
+    with pytest.raises(DesignError, match="clusters"):
+        dml_plr(
+            sipp.assign(cl=np.arange(len(sipp)) % 3),
+            cluster="cl",
+            learner_outcome=LinearRegression(),
+            learner_treatment=LinearRegression(),
+            **kw,
+        )
+    with pytest.raises(DesignError, match="split across folds"):
+        dml_plr(
+            sipp.assign(cl=np.arange(len(sipp)) % 40),
+            cluster="cl",
+            folds="fold",
+            learner_outcome=LinearRegression(),
+            learner_treatment=LinearRegression(),
+            **kw,
+        )
+    with pytest.raises(UnknownOptionError, match="sample_weight"):
+        dml_plr(
+            sipp.assign(w=1.5),
+            design=SurveyDesign(weights="w"),
+            learner_outcome=KNeighborsRegressor(),
+            learner_treatment=LinearRegression(),
+            **kw,
+        )
+    with pytest.raises(UnknownOptionError, match="random_state"):
+        dml_plr(sipp, learner_outcome=LinearRegression(), learner_treatment=LinearRegression(),
+                random_state=None, **kw)  # fmt: skip
+
+
+def test_equal_survey_weights_change_nothing(sipp):
+    kw = {"outcome": "net_tfa", "treatment": "e401", "covariates": X, "scale": "levels",
+          "folds": "fold", "learner_outcome": LinearRegression(),
+          "learner_propensity": LogisticRegression(max_iter=1000)}  # fmt: skip
+    a = dml_irm(sipp.assign(w=3.0), design=SurveyDesign(weights="w"), vcov="HC0", **kw)
+    b = dml_irm(sipp, **kw)
+    assert a.params["ATE"] == pytest.approx(b.params["ATE"], rel=1e-8)
+    assert a.std_errors["ATE"] == pytest.approx(b.std_errors["ATE"], rel=1e-8)
+
+
+# ---------------------------------------------------------------- K10 (slow)
+def _k10_draw(rng, G=50, m=20):
+    v = np.repeat(np.arange(G), m)
+    xv = rng.normal(size=G)
+    d = np.repeat((rng.uniform(size=G) < 1 / (1 + np.exp(-xv))).astype(float), m)
+    x = xv[v] + rng.normal(size=G * m)
+    u = np.sqrt(0.3) * rng.normal(size=G)[v]
+    y = 1.0 * d + x + 0.5 * xv[v] + u + np.sqrt(0.7) * rng.normal(size=G * m)
+    return pd.DataFrame({"y": y, "d": d, "x": x, "xv": xv[v], "v": v})
+
+
+@pytest.mark.slow
+def test_k10_cluster_folds_and_cluster_variance_cover():
+    rng = np.random.default_rng(10)
+    hits, naive = [], []
+    for r in range(400):
+        df = _k10_draw(rng)
+        kw = {"outcome": "y", "treatment": "d", "covariates": ["x", "xv"], "scale": "levels",
+              "learner_outcome": LinearRegression(), "learner_treatment": LinearRegression(),
+              "random_state": r}  # fmt: skip
+        t = dml_plr(df, cluster="v", **kw).tidy().iloc[0]
+        hits.append(t.conf_low <= 1.0 <= t.conf_high)
+        t = dml_plr(df, **kw).tidy().iloc[0]  # rows as folds, iid variance: the fault
+        naive.append(t.conf_low <= 1.0 <= t.conf_high)
+    cover, cover_naive = float(np.mean(hits)), float(np.mean(naive))
+    print(f"K10 coverage of 95% CIs: clustered {cover:.3f}, unclustered {cover_naive:.3f}")
+    assert 0.93 <= cover <= 0.97
+    assert cover_naive < 0.85
