@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 
+import pandas as pd
+
 from welfare.premium import (
     aipw,
     balance,
@@ -22,6 +24,7 @@ from welfare.premium import (
     ra,
     raw_gap,
 )
+from welfare.premium.dml import DMLResults
 from welfare.premium.weighting import TreatmentEffectResults
 from welfare.replicate.context import Context, FindingResult
 from welfare.report import (
@@ -58,7 +61,7 @@ def run(ctx: Context) -> FindingResult:
         ),
     )
     g = gap.tidy().set_index("term")
-    report = "(report: +80%): " if spec.compare_with_report else ": "
+    report = " (report: +80%): " if spec.compare_with_report else ": "
     rel = g.loc["relative_gap"]
     verdict = ""
     if spec.compare_with_report:
@@ -69,7 +72,7 @@ def run(ctx: Context) -> FindingResult:
             else f" - {'below' if rel.conf_high < REPORTED_GAP else 'above'} the report's +80%"
         ) + (" (the twin is calibrated to it)" if ctx.synthetic else "")
     out.here.append(
-        f"raw gap {report}{100 * rel.estimate:+.1f}% (95% CI "
+        f"raw gap{report}{100 * rel.estimate:+.1f}% (95% CI "
         f"{100 * rel.conf_low:+.1f}% to {100 * rel.conf_high:+.1f}%), "
         f"{g.loc['log_points', 'estimate']:.3f} log points; difference "
         f"{g.loc['difference', 'estimate']:,.2f} (SE {g.loc['difference', 'std_error']:,.2f}) "
@@ -145,6 +148,7 @@ def run(ctx: Context) -> FindingResult:
             f"{t.conf_low:+.3f} to {t.conf_high:+.3f} {unit})"
         )
     te = _treatment_effects(ctx, out, models, fe)
+    te.update(_double_ml(ctx, out))
     if ctx.truth is not None:
         rows = [
             (
@@ -166,7 +170,9 @@ def run(ctx: Context) -> FindingResult:
         if scale == "log":
             for name, by in te.items():
                 for e, (res, term) in by.items():
-                    if isinstance(res, TreatmentEffectResults):
+                    if isinstance(res, TreatmentEffectResults) or (
+                        isinstance(res, DMLResults) and res.terms[0] == e
+                    ):
                         rows.append(
                             (f"{e}, log points: {name}", res, term, ctx.truth[f"{e.lower()}_log"])
                         )
@@ -285,3 +291,198 @@ if __name__ == "__main__":
     from welfare.replicate.runner import main
 
     main(["--only", FINDING])
+
+
+def _learners():
+    """The two learner families of the DML rows: linear, and shallow gradient boosting."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    boost = {"max_depth": 3, "learning_rate": 0.05, "max_iter": 150, "min_samples_leaf": 20}
+    return {
+        "linear": (LinearRegression(), LogisticRegression(max_iter=5000)),
+        "boosting": (
+            HistGradientBoostingRegressor(**boost),
+            HistGradientBoostingClassifier(**boost),
+        ),
+    }
+
+
+#: Grouping columns for the GATE table, with age bands (years) for the head's age.
+GATE_GROUPS = (("head_female", None), ("head_age", [0, 35, 50, 200]), ("head_edu", None),
+               ("province", None))  # fmt: skip
+
+
+def _double_ml(ctx: Context, out: FindingResult) -> dict:
+    """PLR and IRM by double ML with two learner families, and effect heterogeneity."""
+    from welfare.premium import blp, causal_forest, dml_irm, dml_plr, gate
+
+    spec, survey = ctx.spec, ctx.survey
+    controls = list(spec.premium_controls)
+    if not controls:
+        out.skipped.append("double ML: no premium_controls in the codebook")
+        return {}
+    kw = {"outcome": spec.outcome, "treatment": spec.participation, "covariates": controls,
+          "scale": spec.outcome_scale, "random_state": ctx.seed}  # fmt: skip
+    rows: dict[str, dict] = {}
+    irm_linear = None
+    for family, (reg, cls) in _learners().items():
+        plr = dml_plr(survey, learner_outcome=reg, learner_treatment=cls, **kw)
+        rows[f"DML PLR, {family}"] = {"ATE": (plr, spec.participation)}
+        for e in ("ATE", "ATT"):
+            irm = dml_irm(survey, learner_outcome=reg, learner_propensity=cls, estimand=e, **kw)
+            rows.setdefault(f"DML IRM, {family}", {})[e] = (irm, e)
+            if family == "linear" and e == "ATE":
+                irm_linear = irm
+    for name, by in rows.items():
+        for e, (res, _) in by.items():
+            out.results[f"{name} {e}"] = res
+    truth = None
+    if ctx.truth is not None and spec.outcome_scale == "log":
+        truth = {"ATE": ctx.truth["ate_log"], "ATT": ctx.truth["att_log"]}
+    unit = "log points" if spec.outcome_scale == "log" else f"levels of {spec.outcome}"
+    clus = survey.design.psu
+    out.tables["F2_double_ml"] = effects_table(
+        rows,
+        title=f"F2. Participation premium ({unit}) by double ML",
+        truth=truth,
+        notes=(
+            f"Covariates: {', '.join(controls)}. Learners: linear = OLS / logistic regression; "
+            "boosting = scikit-learn HistGradientBoosting (depth 3, 150 rounds, rate 0.05, "
+            "20 per leaf).",
+            "PLR: partialling-out score (a variance-weighted average effect); IRM: AIPW score. "
+            "5-fold cross-fitting"
+            + (
+                f" with whole villages ({clus!r}) in one fold and the variance clustered by them"
+                if clus
+                else ""
+            )  # fmt: skip
+            + f"; seed {ctx.seed}.",
+        )
+        + (
+            (
+                "As for weighting and matching, the twin's village effects are not among the "
+                "covariates, so these estimates are expected above the truth.",
+            )
+            if ctx.truth is not None
+            else ()
+        ),  # fmt: skip
+    )
+    # heterogeneity from the linear IRM (cluster-robust, pseudo-outcomes)
+    gates = {}
+    for by, bins in GATE_GROUPS:
+        if ctx.has(by) and by in survey.data.columns:
+            col = survey.data[by]
+            if bins is None and pd.api.types.is_numeric_dtype(col) and col.nunique() > 10:
+                continue
+            gates[by] = gate(irm_linear, by, bins=bins)
+    if not gates:
+        out.skipped.append("GATE: none of head_female, head_age, head_edu, province in the data")
+        return rows
+    body = []
+    for g in gates.values():
+        t = g.tidy()
+        for _, r in t.iterrows():
+            body.append({"group": r.term, "GATE": r.estimate, "std_error": r.std_error,
+                         "conf_low": r.conf_low, "conf_high": r.conf_high,
+                         "n": g.extra["group_sizes"][r.term]})  # fmt: skip
+    gt = pd.DataFrame(body)
+    if ctx.truth is not None and spec.outcome_scale == "log":
+        gt["truth"] = [_group_truth(ctx, term) for term in gt["group"]]
+    from welfare.report.tables import Table, format_number
+
+    shown = gt.copy()
+    for c in shown.columns:
+        if c not in ("group", "n"):
+            shown[c] = [format_number(v, 3) for v in shown[c]]
+    walds = [
+        f"{by}: chi2({g.extra['wald_df']}) = {g.extra['wald_chi2']:.2f}, p = {g.extra['wald_p']:.3f}"
+        for by, g in gates.items() if "wald_chi2" in g.extra
+    ]  # fmt: skip
+    synthetic = irm_linear.synthetic
+    out.tables["F2_gate"] = Table(
+        title=("SYNTHETIC DATA - " if synthetic else "")
+        + f"F2. Group average effects of participation ({unit}), DML IRM (linear learners)",
+        body=shown.set_index("group"),
+        notes=tuple(
+            ([f"SYNTHETIC DATA: {irm_linear.data_label}."] if synthetic else [])
+            + [
+                "GATE = weighted mean of the cross-fitted AIPW pseudo-outcome within the group; "
+                f"{irm_linear.vcov_spec.describe()}.",
+                "Wald tests that all groups of a characteristic share one effect: "
+                + "; ".join(walds)
+                + ".",
+            ]
+            + (
+                ["truth = the twin's mean household effect in the group (population)."]
+                if "truth" in gt
+                else []
+            )  # fmt: skip
+        ),
+        long=gt,
+    )
+    out.figures.append(
+        coefficient_plot(
+            dict(gates),
+            ctx.out / "figures" / "F2_gate.png",
+            title=f"F2. Effect of participation by group ({unit}), DML IRM",
+            xlabel=f"GATE ({unit}, 95% CI)",
+            reference=(
+                {t: v for t, v in zip(gt["group"], gt["truth"], strict=True)}
+                if "truth" in gt
+                else None
+            ),
+        )
+    )
+    blp_cov = [c for c, _ in GATE_GROUPS if c in controls and c != "province"]
+    if blp_cov:
+        b = blp(irm_linear, blp_cov)
+        out.results["BLP of the CATE"] = b
+        out.tables["F2_blp"] = regression_table(
+            {"BLP": b},
+            title=f"F2. Best linear projection of the participation effect ({unit})",
+            stars=True,
+            notes=("Least-squares projection of the cross-fitted AIPW pseudo-outcome of the "
+                   "linear DML IRM on the characteristics (Semenova & Chernozhukov 2021).",),
+        )  # fmt: skip
+    reg, cls = _learners()["linear"]
+    forest = causal_forest(
+        survey, outcome=spec.outcome, treatment=spec.participation, covariates=controls,
+        learner_outcome=reg, learner_propensity=cls, n_estimators=200, scale=spec.outcome_scale,
+        random_state=ctx.seed,
+    )  # fmt: skip
+    out.results["causal forest"] = forest
+    q = forest.extra["cate_quantiles"]
+    t = forest.tidy().iloc[0]
+    out.here.append(
+        f"causal forest (econml): doubly robust ATE {t.estimate:+.3f} (SE {t.std_error:.3f}, "
+        "independent observations); CATE deciles 10/50/90: "
+        f"{q['p10']:+.3f} / {q['p50']:+.3f} / {q['p90']:+.3f} {unit}"
+    )
+    for name, by in rows.items():
+        parts = [
+            f"{e} {res.params.iloc[0]:+.3f} (SE {res.std_errors.iloc[0]:.3f})"
+            for e, (res, _) in by.items()
+        ]
+        out.here.append(f"{name}: " + ", ".join(parts) + f" {unit}")
+    for by, g in gates.items():
+        if "wald_chi2" in g.extra:
+            out.here.append(
+                f"GATE by {by}: equal effects " + ("rejected" if g.extra["wald_p"] < 0.05
+                else "not rejected") + f" at 5% (p = {g.extra['wald_p']:.3f})"
+            )  # fmt: skip
+    return rows
+
+
+def _group_truth(ctx: Context, term: str) -> float:
+    """The twin's population mean effect in a GATE group (``"<column>=<level>"``)."""
+    pop = ctx.population
+    col, level = term.split("=", 1)
+    if level.startswith("["):
+        lo, hi = (float(x) for x in level.strip("[)").split(","))
+        mask = (pop[col] >= lo) & (pop[col] < hi)
+    elif pd.api.types.is_numeric_dtype(pop[col]):
+        mask = pop[col] == float(level)
+    else:
+        mask = pop[col].astype(str) == level
+    return float(pop.loc[mask, "tau"].mean())

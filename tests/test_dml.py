@@ -102,17 +102,37 @@ def test_irm_equals_doubleml_on_the_same_folds(sipp, estimand, score):
 
 def test_clustered_se_is_the_cluster_sandwich_of_the_scores(sipp):
     df = sipp.assign(cl=np.arange(len(sipp)) // 50)  # 199 clusters of 50 rows
-    res = dml_plr(df, outcome="net_tfa", treatment="e401", covariates=X, cluster="cl",
-                  learner_outcome=LinearRegression(), learner_treatment=LinearRegression(),
-                  scale="levels", random_state=11)  # fmt: skip
+    kw = {"outcome": "net_tfa", "treatment": "e401", "covariates": X, "cluster": "cl",
+          "learner_outcome": LinearRegression(), "learner_treatment": LinearRegression(),
+          "scale": "levels", "random_state": 11}  # fmt: skip
+    res = dml_plr(df, vcov="CRV1", **kw)
+    jack = dml_plr(df, **kw)  # the default with clusters: delete-one-cluster jackknife
     folds = make_folds(len(df), 5, df["cl"].to_numpy(), np.random.default_rng(
         np.random.SeedSequence(11).spawn(1)[0]))  # fmt: skip
     # every cluster sits in one fold
     assert (pd.Series(folds).groupby(df["cl"]).nunique() == 1).all()
     theta, se = _plr_by_hand(df, folds, clusters=df["cl"].to_numpy())
     assert res.vcov_spec.kind == "CRV1" and res.vcov_spec.n_clusters == 199
+    assert res.df == 198  # t with G - 1 degrees of freedom
     assert _rel(res.params["e401"], theta) < 1e-8
     assert _rel(res.std_errors["e401"], se) < 1e-8
+    # CRV3 by hand: re-solve the final stage without each cluster, nuisances held fixed
+    Xm = np.column_stack([np.ones(len(df)), df[X].to_numpy(float)])
+    y, d = df["net_tfa"].to_numpy(float), df["e401"].to_numpy(float)
+    ell, m = np.empty(len(df)), np.empty(len(df))
+    for k in np.unique(folds):
+        tr, te = folds != k, folds == k
+        ell[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], y[tr], rcond=None)[0]
+        m[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], d[tr], rcond=None)[0]
+    v = d - m
+    loo = np.array([
+        np.sum((v * (y - ell))[df["cl"] != c]) / np.sum((v * v)[df["cl"] != c])
+        for c in np.unique(df["cl"])
+    ])  # fmt: skip
+    g = len(loo)
+    se3 = np.sqrt((g - 1) / g * np.sum((loo - loo.mean()) ** 2))
+    assert jack.vcov_spec.kind == "CRV3" and jack.df == 198
+    assert _rel(jack.std_errors["e401"], se3) < 1e-8
 
 
 def test_same_seed_same_numbers_whatever_else_is_drawn(twin):
@@ -239,12 +259,12 @@ def _k10_draw(rng, G=50, m=20):
 def test_k10_cluster_folds_and_cluster_variance_cover():
     rng = np.random.default_rng(10)
     hits, naive = [], []
-    for r in range(400):
+    for r in range(1000):
         df = _k10_draw(rng)
         kw = {"outcome": "y", "treatment": "d", "covariates": ["x", "xv"], "scale": "levels",
               "learner_outcome": LinearRegression(), "learner_treatment": LinearRegression(),
               "random_state": r}  # fmt: skip
-        t = dml_plr(df, cluster="v", **kw).tidy().iloc[0]
+        t = dml_plr(df, cluster="v", **kw).tidy().iloc[0]  # CRV3, t(G - 1)
         hits.append(t.conf_low <= 1.0 <= t.conf_high)
         t = dml_plr(df, **kw).tidy().iloc[0]  # rows as folds, iid variance: the fault
         naive.append(t.conf_low <= 1.0 <= t.conf_high)

@@ -158,3 +158,18 @@ def test_a_run_that_fails_on_its_input_leaves_the_earlier_output_alone(tmp_path)
     assert (out / "REPORT.md").exists() and (out / "manifest.json").exists()
     assert sorted(p.name for p in (out / "tables").iterdir()) == before
     run(out=out, progress=False, only=["F1"])  # and the folder is still usable
+
+
+def test_cli_on_the_sipp_codebook_runs_double_ml(tmp_path):
+    case = reference_case("sipp1991_facts")
+    out = tmp_path / "sipp"
+    p = _cli("--data", shared_file("data", case["data"]), "--codebook", "sipp401k", "--out", out,
+             "--only", "F2")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    report = (out / "REPORT.md").read_text()
+    assert "SYNTHETIC" not in report and "DML IRM, boosting" in report
+    gap = pd.read_csv(out / "tables" / "F2_raw_gap.csv").set_index("term")
+    assert_printed(gap.loc["difference", "estimate"], case["raw_gap_e401"], "SIPP e401 gap")
+    dml = (out / "tables" / "F2_double_ml.md").read_text()
+    assert "truth" not in dml and "| DML PLR, linear" in dml
+    assert (out / "tables" / "F2_gate.csv").exists() and (out / "figures" / "F2_gate.png").exists()

@@ -38,8 +38,8 @@ class VcovSpec:
     Attributes
     ----------
     kind : str
-        ``"iid"``, ``"HC0"``, ``"HC1"``, ``"CRV1"``, ``"design"`` or ``"AI-robust"``
-        (Abadie-Imbens matching variance).
+        ``"iid"``, ``"HC0"``, ``"HC1"``, ``"CRV1"``, ``"CRV3"`` (cluster jackknife),
+        ``"design"`` or ``"AI-robust"`` (Abadie-Imbens matching variance).
     cluster : str or None
         Cluster/PSU column.
     strata : str or None
@@ -74,6 +74,11 @@ class VcovSpec:
             base = "Abadie-Imbens robust variance"
         elif self.kind == "CRV1":
             base = f"cluster-robust variance (CRV1) by {self.cluster!r}, G = {self.n_clusters}"
+        elif self.kind == "CRV3":
+            base = (
+                f"cluster jackknife variance (CRV3, delete one cluster) by {self.cluster!r}, "
+                f"G = {self.n_clusters}"
+            )
         else:
             base = (
                 f"design-based variance (linearisation): {self.n_clusters} PSUs "

@@ -194,24 +194,57 @@ def _diagnostics(tasks, preds, w) -> dict:
 
 
 # ---------------------------------------------------------------- the estimator
-def _variance(psi, J, prep: Prepared, kind, cluster, strata):
+def _variance(num, den, theta, prep: Prepared, kind, cluster, strata):
+    """Variance of ``theta = sum(num) / sum(den)`` from its score ``psi = num - theta den``.
+
+    ``"CRV3"`` is the delete-one-cluster jackknife of the ratio with the cross-fitted
+    nuisance predictions held fixed, ``(G-1)/G sum_g (theta_(-g) - mean)^2`` (MacKinnon,
+    Nielsen & Webb 2023 recommend it with t(G-1) when clusters are few); clustered and design
+    variances use t with G - 1 (or PSUs - strata) degrees of freedom.
+    """
     sub = prep.frame
+    psi = num - theta * den
+    J = float(np.sum(den))
     s = psi[:, None]
     if kind in ("HC0", "HC1"):
         M, _, _ = meat(s)
         n = len(psi)
         c = 1.0 if kind == "HC0" else n / (n - 1)
-        spec = VcovSpec(kind, df=None, small_sample=c)
-    elif kind == "CRV1":
-        M, g, _ = meat(s, clusters=sub[cluster].to_numpy())
-        c = g / (g - 1)
-        spec = VcovSpec("CRV1", cluster, None, g, None, None, c)
-    else:
-        st = sub[strata].to_numpy() if strata else np.zeros(len(sub), dtype=int)
-        M, g, h = meat(s, clusters=sub[cluster].to_numpy(), strata=st)
-        c = 1.0
-        spec = VcovSpec("design", cluster, strata or "(one stratum)", g, h, None, 1.0)
-    return c * float(M[0, 0]) / J**2, spec
+        return c * float(M[0, 0]) / J**2, VcovSpec(kind, df=None, small_sample=c)
+    if kind in ("CRV1", "CRV3"):
+        codes, uniq = pd.factorize(pd.Series(sub[cluster].to_numpy()), sort=True)
+        g = len(uniq)
+        if kind == "CRV1":
+            M, _, _ = meat(s, clusters=codes)
+            c = g / (g - 1)
+            var = c * float(M[0, 0]) / J**2
+        else:
+            N_g = np.bincount(codes, weights=num, minlength=g)
+            D_g = np.bincount(codes, weights=den, minlength=g)
+            loo = (num.sum() - N_g) / (den.sum() - D_g)
+            c = (g - 1) / g
+            var = c * float(np.sum((loo - loo.mean()) ** 2))
+        return var, VcovSpec(kind, cluster, None, g, None, g - 1, c)
+    st = sub[strata].to_numpy() if strata else np.zeros(len(sub), dtype=int)
+    M, g, h = meat(s, clusters=sub[cluster].to_numpy(), strata=st)
+    spec = VcovSpec("design", cluster, strata or "(one stratum)", g, h, g - h, 1.0)
+    return float(M[0, 0]) / J**2, spec
+
+
+DML_VCOV_TYPES = ("HC0", "HC1", "CRV1", "CRV3", "design")
+
+
+def _resolve_dml_vcov(vcov, design: SurveyDesign, cluster):
+    """``None``: strata -> design, clusters -> CRV3 (jackknife), else HC0."""
+    if vcov is not None:
+        check_option("vcov", vcov, DML_VCOV_TYPES)
+    if vcov == "CRV3":
+        kind, clus, strata = resolve_te_vcov("CRV1", design, cluster)
+        return "CRV3", clus, None
+    kind, clus, strata = resolve_te_vcov(vcov, design, cluster)
+    if vcov is None and kind == "CRV1":
+        return "CRV3", clus, None
+    return kind, clus, strata
 
 
 def _dml(
@@ -264,8 +297,8 @@ def _dml(
         raise UnknownOptionError(
             f"{name}: frequency weights are not supported (learners see rows); expand the data"
         )
-    kind, clus, strata = resolve_te_vcov(vcov, prep.inputs.design, cluster)
-    if kind in ("CRV1", "design"):
+    kind, clus, strata = _resolve_dml_vcov(vcov, prep.inputs.design, cluster)
+    if kind in ("CRV1", "CRV3", "design"):
         check_clusters(prep.frame, clus)
     fold_clusters = clus or cluster or prep.inputs.design.psu
     X = prep.Z[:, 1:] if prep.z_terms[0] == "Intercept" else prep.Z
@@ -333,9 +366,7 @@ def _dml(
         if model == "plr":
             ell, m = preds
             v = d - m
-            theta = float(np.sum(w * v * (y - ell)) / np.sum(w * v * v))
-            psi = w * (y - ell - theta * v) * v
-            J = -float(np.sum(w * v * v))
+            num, den = w * v * (y - ell), w * v * v
             pseudo.append(None)
         else:
             g0, g1, m = preds
@@ -361,15 +392,12 @@ def _dml(
             att_b = d * (y - g0) - m * (1 - d) * (y - g0) / (1 - m)
             wk = w * keep
             if estimand == "ATE":
-                theta = float(np.sum(wk * phi) / np.sum(wk))
-                psi = wk * (phi - theta)
-                J = -float(np.sum(wk))
+                num, den = wk * phi, wk
             else:
-                theta = float(np.sum(wk * att_b) / np.sum(wk * d))
-                psi = wk * (att_b - theta * d)
-                J = -float(np.sum(wk * d))
+                num, den = wk * att_b, wk * d
             pseudo.append(phi if estimand == "ATE" else None)
-        var, spec = _variance(psi, J, prep, kind, clus, strata)
+        theta = float(np.sum(num) / np.sum(den))
+        var, spec = _variance(num, den, theta, prep, kind, clus, strata)
         thetas.append(theta)
         variances.append(var)
     thetas_a, var_a = np.array(thetas), np.array(variances)
@@ -504,8 +532,10 @@ def dml_plr(
         PSU builds the folds and clusters the variance.
     cluster : str, optional
         Cluster column when there is no design PSU (also builds the folds).
-    vcov : {"HC0", "HC1", "CRV1", "design"} or None, default None
-        ``None`` follows the design: strata -> design, clusters -> CRV1, else HC0 (DoubleML's).
+    vcov : {"HC0", "HC1", "CRV1", "CRV3", "design"} or None, default None
+        ``None`` follows the design: strata -> design (t with PSUs - strata df), clusters ->
+        CRV3 (delete-one-cluster jackknife, t with G - 1 df), else HC0 (DoubleML's, z).
+        ``"CRV1"`` (t with G - 1 df) is the sandwich with factor G/(G-1).
     random_state : int, default 20190601
         Seeds the folds and every learner's ``random_state``; the same seed gives identical
         results whatever else the program draws.

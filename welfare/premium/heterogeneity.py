@@ -5,9 +5,10 @@ pseudo-outcome ``phi_i = g1 - g0 + d (y - g1)/m - (1-d)(y - g0)/(1-m)`` has cond
 equal to the CATE, so
 
 * the **GATE** of group ``g`` is the weighted mean of ``phi`` over the group, with influence
-  function ``w_i 1{i in g} (phi_i - GATE_g) / W_g``; the joint covariance of all groups sums
-  these within clusters (CRV1, G/(G-1)) or PSUs within strata, as the DML estimate did, so
-  contrasts and the Wald test of equal effects are joint;
+  function ``w_i 1{i in g} (phi_i - GATE_g) / W_g``; the joint covariance of all groups uses
+  the DML fit's variance type (the delete-one-cluster jackknife of every group mean for CRV3,
+  the cluster sums for CRV1, PSUs within strata for the design), so contrasts and the Wald
+  test of equal effects are joint;
 * the **BLP** of the CATE on covariates ``z`` is the least-squares regression of ``phi`` on
   ``z`` (Semenova & Chernozhukov 2021), with the design's variance;
 * the **causal forest** is econml's ``CausalForestDML`` (Athey, Tibshirani & Wager 2019) with
@@ -156,15 +157,34 @@ def gate(res: DMLResults, by: str, *, bins=None) -> GroupEffects:
         n = int(keep.sum())
         c = 1.0 if kind == "HC0" else n / (n - 1)
         spec = VcovSpec(kind, df=None, small_sample=c)
-    elif kind == "CRV1":
-        M, g, _ = meat(IF, clusters=sub[clus].to_numpy())
-        c = g / (g - 1)
-        spec = VcovSpec("CRV1", clus, None, g, None, None, c)
+    elif kind in ("CRV1", "CRV3"):
+        codes, uniq = pd.factorize(pd.Series(sub[clus].to_numpy()), sort=True)
+        g = len(uniq)
+        M = None
+        if kind == "CRV3":
+            # delete-one-cluster jackknife of every group mean (as the DML fit)
+            num = G * (w * phi)[:, None]
+            den = G * w[:, None]
+            N_c = np.vstack([np.bincount(codes, weights=num[:, j], minlength=g) for j in
+                             range(G.shape[1])]).T  # fmt: skip
+            D_c = np.vstack([np.bincount(codes, weights=den[:, j], minlength=g) for j in
+                             range(G.shape[1])]).T  # fmt: skip
+            rest = W[None, :] - D_c
+            if (rest > 0).all():
+                loo = ((W * est)[None, :] - N_c) / rest
+                dev = loo - loo.mean(axis=0)
+                c = (g - 1) / g
+                M = dev.T @ dev
+                spec = VcovSpec("CRV3", clus, None, g, None, g - 1, c)
+        if M is None:  # CRV1 (or a group inside a single cluster, where the jackknife fails)
+            M, g, _ = meat(IF, clusters=codes)
+            c = g / (g - 1)
+            spec = VcovSpec("CRV1", clus, None, g, None, g - 1, c)
     else:
         st = sub[strata].to_numpy() if strata else np.zeros(len(sub), dtype=int)
         M, g, h = meat(IF, clusters=sub[clus].to_numpy(), strata=st)
         c = 1.0
-        spec = VcovSpec("design", clus, strata or "(one stratum)", g, h, None, 1.0)
+        spec = VcovSpec("design", clus, strata or "(one stratum)", g, h, g - h, 1.0)
     V = c * M
     terms = [f"{by}={lev}" for lev in levels]
     D = np.hstack([-np.ones((len(levels) - 1, 1)), np.eye(len(levels) - 1)])
@@ -238,7 +258,8 @@ def blp(res: DMLResults, covariates) -> Results:
     frame = prep.frame.loc[keep].assign(**{name: phi[keep]}).reset_index(drop=True)
     des = prep.inputs.design
     cluster = ctx["cluster"] if ctx["cluster"] and ctx["cluster"] != des.psu else None
-    vcov = {"HC0": "HC1", "HC1": "HC1"}.get(ctx["kind"], ctx["kind"])
+    # least-squares conventions: HC0 -> HC1; the jackknife of the DML fit -> CRV1 (t, G - 1)
+    vcov = {"HC0": "HC1", "HC1": "HC1", "CRV3": "CRV1"}.get(ctx["kind"], ctx["kind"])
     out = fit_ols(
         f"{name} ~ {rhs}",
         frame,

@@ -84,6 +84,8 @@ class Context:
     out : pathlib.Path
         Output folder (``tables/`` and ``figures/`` inside).
     seed : int
+    population : pandas.DataFrame or None
+        The synthetic twin's population with each household's true effect (``tau``).
     """
 
     survey: SurveyData
@@ -91,6 +93,7 @@ class Context:
     truth: Any
     out: Path
     seed: int
+    population: Any = None
 
     @property
     def synthetic(self) -> bool:

@@ -227,6 +227,7 @@ def run(
         say(f"[data] generating the SYNTHETIC twin of the Taobao Village Survey (seed {seed})")
         twin = taobao_village_survey(seed)
         survey, truth, spec = twin.survey, dict(twin.truth), TWIN_SPEC
+        population = twin.population
         spec = replace(spec, label=survey.label)
     else:
         if codebook is None:
@@ -237,14 +238,14 @@ def run(
         say(f"[data] reading {data} with codebook {codebook}")
         codebook = resolve_codebook(codebook)
         survey = read_survey(data, codebook)
-        truth = None
+        truth, population = None, None
         spec = AnalysisSpec.from_codebook(survey.codebook.analysis, survey.label)
     full, sample = analysis_sample(survey, spec)
     timings["data"] = time.perf_counter() - t0
     say(f"[data] {survey.label}: {sample.describe()}")
     out = _prepare_out(Path(out))
     sample.report().to_csv(out / "sample.csv", index=False)
-    ctx = Context(survey=full, spec=spec, truth=truth, out=out, seed=seed)
+    ctx = Context(survey=full, spec=spec, truth=truth, out=out, seed=seed, population=population)
     results: dict[str, FindingResult] = {}
     for fid in ids:
         mod = FINDINGS[fid]
