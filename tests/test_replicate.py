@@ -50,6 +50,13 @@ def test_report_manifest_tables_figures(twin_run):
         assert f"| {method}" in effects
     truth = pd.read_csv(out / "tables" / "F2_truth.csv")
     assert (truth["z_vs_truth"].abs() < 3).all()  # every estimator within 3 SE of the truth
+    assert truth["label"].str.contains("DML IRM, boosting").any()
+    dml = (out / "tables" / "F2_double_ml.md").read_text()
+    assert "| DML PLR, linear" in dml and "| DML IRM, boosting" in dml and "truth" in dml
+    gate = pd.read_csv(out / "tables" / "F2_gate.csv")
+    assert {"head_female=0.0", "head_age=[0, 35)"} <= set(gate["group"])
+    assert (gate["n"] > 0).all() and "truth" in gate
+    assert (out / "figures" / "F2_gate.png").exists() and (out / "tables" / "F2_blp.md").exists()
     csv = pd.read_csv(out / "tables" / "F2_ols_premium.csv")
     assert csv["synthetic"].all()
 

@@ -43,7 +43,7 @@ import pandas as pd
 from welfare._estimation import check_clusters
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
-from welfare.errors import DesignError, UnknownOptionError, VarianceError
+from welfare.errors import DesignError, EmptySampleError, UnknownOptionError, VarianceError
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat
 from welfare.premium._common import DEFAULT_BOUNDS, Prepared, _check_bounds, prepare_te
@@ -84,9 +84,24 @@ def make_folds(n_obs: int, n_folds: int, clusters=None, random_state=None) -> np
     Raises
     ------
     DesignError
-        Fewer clusters (or observations) than folds.
+        Fewer clusters (or observations) than folds, cluster ids of the wrong length or with
+        missing values.
+    UnknownOptionError
+        ``n_folds`` not an integer >= 2.
     """
+    if not (
+        isinstance(n_folds, int | np.integer) and not isinstance(n_folds, bool) and n_folds >= 2
+    ):
+        raise UnknownOptionError(f"n_folds: expected an integer >= 2, found {n_folds!r}")
     rng = np.random.default_rng(random_state)
+    if clusters is not None:
+        clusters = pd.Series(np.asarray(clusters))
+        if len(clusters) != n_obs:
+            raise DesignError(f"clusters: expected {n_obs} ids (n_obs), found {len(clusters)}")
+        if clusters.isna().any():
+            raise DesignError(
+                f"clusters: expected complete ids, found {int(clusters.isna().sum())} missing"
+            )
     if clusters is None:
         if n_obs < n_folds:
             raise DesignError(f"expected at least {n_folds} observations (n_folds), found {n_obs}")
@@ -94,7 +109,7 @@ def make_folds(n_obs: int, n_folds: int, clusters=None, random_state=None) -> np
         out = np.empty(n_obs, dtype=np.int64)
         out[perm] = np.arange(n_obs) % n_folds
         return out
-    codes, uniq = pd.factorize(pd.Series(clusters), sort=True)
+    codes, uniq = pd.factorize(clusters, sort=True)
     g = len(uniq)
     if g < n_folds:
         raise DesignError(
@@ -124,6 +139,12 @@ def _accepts_weights(learner) -> bool:
         return False
 
 
+def _is_classifier(learner) -> bool:
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(learner)) and hasattr(learner, "predict_proba")
+
+
 def _check_learner(learner, role: str, classifier: bool) -> None:
     if not (hasattr(learner, "fit") and hasattr(learner, "get_params")):
         raise UnknownOptionError(
@@ -150,6 +171,18 @@ class _Task:
 def _fit_predict(task: _Task, X, w, weighted, train, test, seed):
     est = _seeded(task.learner, seed)
     rows = train if task.subset is None else train[task.subset[train]]
+    if len(rows) < 2:
+        raise EmptySampleError(
+            f"{task.name}: a training fold has {len(rows)} rows of its arm; expected at least 2 "
+            "(with a treatment that varies only between clusters use more clusters or fewer "
+            "folds)"
+        )
+    if task.classifier and len(np.unique(task.target[rows])) < 2:
+        raise EmptySampleError(
+            f"{task.name}: a training fold has only one value of the target "
+            f"({len(rows)} rows); expected both 0 and 1 in every training fold (with a treatment "
+            "that varies only between clusters use more clusters or fewer folds)"
+        )
     kw = {"sample_weight": w[rows]} if weighted else {}
     est.fit(X[rows], task.target[rows], **kw)
     if task.classifier:
@@ -191,6 +224,15 @@ def _diagnostics(tasks, preds, w) -> dict:
         else:
             out[task.name] = {"r2": float(r2_score(y, q, sample_weight=ww))}
     return out
+
+
+def _check_seed(random_state) -> None:
+    ok = isinstance(random_state, int | np.integer) and not isinstance(random_state, bool)
+    if not ok or random_state < 0:
+        raise UnknownOptionError(
+            "random_state: expected a non-negative integer seed (results must be "
+            f"reproducible), found {random_state!r}"
+        )
 
 
 # ---------------------------------------------------------------- the estimator
@@ -273,16 +315,13 @@ def _dml(
         raise UnknownOptionError(f"n_folds: expected an integer >= 2, found {n_folds!r}")
     if not (isinstance(n_rep, int) and not isinstance(n_rep, bool) and n_rep >= 1):
         raise UnknownOptionError(f"n_rep: expected an integer >= 1, found {n_rep!r}")
-    if random_state is None or isinstance(random_state, bool) or not isinstance(random_state, int):
-        raise UnknownOptionError(
-            f"random_state: expected an integer seed (results must be reproducible), found "
-            f"{random_state!r}"
-        )
+    _check_seed(random_state)
     if folds is not None and n_rep != 1:
         raise UnknownOptionError("folds given: expected n_rep = 1 (the folds are fixed)")
     check_option("overlap", overlap, ("clip", "trim", "error"))
+    role_t = "learner_treatment" if model == "plr" else "learner_propensity"
     _check_learner(learner_outcome, "learner_outcome", classifier=False)
-    _check_learner(learner_treatment, "learner_treatment", classifier=(model == "irm"))
+    _check_learner(learner_treatment, role_t, classifier=(model == "irm"))
     extra_roles = [("fold", [folds])] if isinstance(folds, str) else None
     if folds is not None and not isinstance(folds, str):
         raise UnknownOptionError(
@@ -304,10 +343,7 @@ def _dml(
     X = prep.Z[:, 1:] if prep.z_terms[0] == "Intercept" else prep.Z
     y, d, w = prep.y, prep.d, prep.w
     weighted = prep.inputs.design.weights is not None
-    for lrn, role in (
-        (learner_outcome, "learner_outcome"),
-        (learner_treatment, "learner_treatment"),
-    ):
+    for lrn, role in ((learner_outcome, "learner_outcome"), (learner_treatment, role_t)):
         if weighted and not _accepts_weights(lrn):
             raise UnknownOptionError(
                 f"{role}: survey weights need a learner whose fit accepts sample_weight, found "
@@ -316,7 +352,12 @@ def _dml(
     n = len(y)
     clusters = prep.frame[fold_clusters].to_numpy() if fold_clusters else None
     if folds is not None:
-        user = prep.frame[folds].to_numpy()
+        user = prep.frame[folds]
+        if not pd.api.types.is_numeric_dtype(user) or pd.api.types.is_bool_dtype(user):
+            raise UnknownOptionError(
+                f"folds {folds!r}: expected whole fold numbers, found dtype {user.dtype}"
+            )
+        user = user.to_numpy(dtype=float)
         if not np.all(np.mod(user, 1) == 0):
             raise UnknownOptionError(f"folds {folds!r}: expected whole fold numbers")
         codes, uniq = pd.factorize(pd.Series(user), sort=True)
@@ -338,16 +379,22 @@ def _dml(
         fold_sets = [
             make_folds(n, n_folds, clusters, np.random.default_rng(s)) for s in ss.spawn(n_rep)
         ]
+    cls_y = _is_classifier(learner_outcome)
+    if cls_y and not np.isin(y, (0.0, 1.0)).all():
+        raise UnknownOptionError(
+            f"learner_outcome: a classifier ({type(learner_outcome).__name__}) needs a 0/1 "
+            f"outcome, found values such as {np.unique(y)[:3].tolist()}; use a regressor"
+        )
     if model == "plr":
-        cls_m = hasattr(learner_treatment, "predict_proba")
+        cls_m = _is_classifier(learner_treatment)
         tasks = [
-            _Task("l(x) = E[y|x]", learner_outcome, False, y, None),
+            _Task("l(x) = E[y|x]", learner_outcome, cls_y, y, None),
             _Task("m(x) = E[d|x]", learner_treatment, cls_m, d, None),
         ]
     else:
         tasks = [
-            _Task("g0(x) = E[y|x,d=0]", learner_outcome, False, y, d == 0),
-            _Task("g1(x) = E[y|x,d=1]", learner_outcome, False, y, d == 1),
+            _Task("g0(x) = E[y|x,d=0]", learner_outcome, cls_y, y, d == 0),
+            _Task("g1(x) = E[y|x,d=1]", learner_outcome, cls_y, y, d == 1),
             _Task("m(x) = P(d=1|x)", learner_treatment, True, d, None),
         ]
     lo, hi = _check_bounds(
@@ -388,8 +435,10 @@ def _dml(
             elif overlap == "trim":
                 keep = ~(below | above)
                 keep_all &= keep
+                m = np.where(keep, m, 0.5)  # trimmed units leave the score (never 0 * inf)
             phi = g1 - g0 + d * (y - g1) / m - (1 - d) * (y - g0) / (1 - m)
             att_b = d * (y - g0) - m * (1 - d) * (y - g0) / (1 - m)
+            phi, att_b = np.where(keep, phi, 0.0), np.where(keep, att_b, 0.0)
             wk = w * keep
             if estimand == "ATE":
                 num, den = wk * phi, wk
@@ -446,6 +495,11 @@ def _dml(
         "learners: " + "; ".join(f"{k} = {v}" for k, v in learners.items()),
         f"out-of-fold diagnostics (repetition 1): {diag_txt}",
     ]
+    if kind in ("HC0", "HC1") and fold_clusters:
+        notes.append(
+            f"vcov={kind!r} as requested: the variance ignores the clusters ({fold_clusters!r}) "
+            "that built the folds"
+        )
     if overlap_info:
         ov = overlap_info[0]
         notes.append(

@@ -35,7 +35,7 @@ from scipy import stats
 
 from welfare._options import strict_keywords
 from welfare.data.design import SurveyDesign
-from welfare.errors import EmptySampleError, UnknownOptionError
+from welfare.errors import EmptySampleError, UnknownOptionError, VarianceError
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat
 from welfare.premium.dml import DMLResults, make_folds
@@ -121,26 +121,49 @@ def gate(res: DMLResults, by: str, *, bins=None) -> GroupEffects:
     prep, phi, keep = ctx["prep"], ctx["pseudo"], ctx["keep"]
     if not isinstance(by, str) or by not in prep.frame.columns:
         raise UnknownOptionError(f"by: expected a column of the estimation sample, found {by!r}")
+    if by in (prep.outcome, prep.dep):
+        raise UnknownOptionError(
+            f"by: expected a pre-treatment characteristic, found the outcome {by!r}"
+        )
     col = prep.frame[by]
+    missing = int(col[keep].isna().sum())
+    if missing:
+        raise UnknownOptionError(
+            f"by {by!r}: expected a complete grouping column, found {missing} missing values in "
+            "the estimation sample (add it to the covariates, or fill it, so rows are counted)"
+        )
     if bins is not None:
-        groups = pd.cut(col.astype(float), bins=list(bins), right=False)
+        try:
+            edges = [float(b) for b in bins]
+        except (TypeError, ValueError):
+            raise UnknownOptionError(f"bins: expected increasing numbers, found {bins!r}") from None
+        if len(edges) < 2 or any(b >= a for a, b in zip(edges[1:], edges[:-1], strict=True)):
+            raise UnknownOptionError(f"bins: expected at least 2 increasing edges, found {bins!r}")
+        if not pd.api.types.is_numeric_dtype(col):
+            raise UnknownOptionError(f"bins: expected a numeric column, found {by!r} ({col.dtype})")
+        groups = pd.cut(col.astype(float), bins=edges, right=False)
         if groups.isna().any():
             raise UnknownOptionError(
                 f"bins: {int(groups.isna().sum())} values of {by!r} fall outside {list(bins)}; "
                 "expected bins that cover every value"
             )
+        order = {str(iv): i for i, iv in enumerate(groups.cat.categories)}
         groups = groups.astype(str)
     else:
+        order = None
         if pd.api.types.is_numeric_dtype(col) and col.nunique() > 10:
             raise UnknownOptionError(
                 f"by {by!r}: a numeric column with {col.nunique()} values needs bins=[...]"
             )
         groups = col
-    levels = (
-        [v for v in col.cat.categories if (col == v).any()]
-        if isinstance(col.dtype, pd.CategoricalDtype) and bins is None
-        else sorted(pd.unique(groups[keep]), key=str)
-    )
+    if isinstance(col.dtype, pd.CategoricalDtype) and bins is None:
+        levels = [v for v in col.cat.categories if (col[keep] == v).any()]
+    elif order is not None:
+        levels = sorted(pd.unique(groups[keep]), key=lambda v: order[v])
+    elif pd.api.types.is_numeric_dtype(col):
+        levels = sorted(pd.unique(groups[keep]))  # numerically: 1, 2, 10
+    else:
+        levels = sorted(pd.unique(groups[keep]), key=str)
     w = prep.w * keep
     G = np.column_stack([(groups == lev).to_numpy() & keep for lev in levels]).astype(float)
     sizes = G.sum(axis=0)
@@ -149,6 +172,15 @@ def gate(res: DMLResults, by: str, *, bins=None) -> GroupEffects:
         raise EmptySampleError(f"gate: expected at least 2 units per group, found groups {small}")
     W = (G * w[:, None]).sum(axis=0)
     est = (G * (w * phi)[:, None]).sum(axis=0) / W
+    if ctx["cluster"] is not None:
+        n_cl = [prep.frame.loc[G[:, j] > 0, ctx["cluster"]].nunique() for j in range(G.shape[1])]
+        one = [str(lev) for lev, c in zip(levels, n_cl, strict=True) if c < 2]
+        if one:
+            raise VarianceError(
+                f"gate: groups {one} of {by!r} lie within a single cluster "
+                f"({ctx['cluster']!r}); expected at least 2 clusters per group, since a "
+                "cluster-robust variance of a one-cluster mean does not exist"
+            )
     IF = G * w[:, None] * (phi[:, None] - est[None, :]) / W[None, :]
     kind, clus, strata = ctx["kind"], ctx["cluster"], ctx["strata"]
     sub = prep.frame
@@ -251,7 +283,12 @@ def blp(res: DMLResults, covariates) -> Results:
 
     ctx = _ctx(res)
     prep, phi, keep = ctx["prep"], ctx["pseudo"], ctx["keep"]
-    rhs, _ = rhs_terms(covariates, prep.frame, "covariates")
+    rhs, variables = rhs_terms(covariates, prep.frame, "covariates")
+    own = [v for v in variables if v in (prep.outcome, prep.dep, prep.treatment)]
+    if own:
+        raise UnknownOptionError(
+            f"covariates: expected pre-treatment characteristics, found the outcome/treatment {own}"
+        )
     name = "cate_pseudo_outcome"
     while name in prep.frame.columns:
         name += "_"
@@ -269,6 +306,8 @@ def blp(res: DMLResults, covariates) -> Results:
         estimator=f"BLP of the CATE from {res.estimator}",
         estimand="best linear projection of the CATE",
     )
+    # rows left out before the projection (missing values, trimming) are the DML fit's
+    object.__setattr__(out, "sample", res.sample)
     return out
 
 
@@ -330,8 +369,9 @@ def causal_forest(
     from econml.dml import CausalForestDML
 
     from welfare.premium._common import prepare_te
-    from welfare.premium.dml import _check_learner, _seeded
+    from welfare.premium.dml import _check_learner, _check_seed, _seeded
 
+    _check_seed(random_state)
     _check_learner(learner_outcome, "learner_outcome", classifier=False)
     _check_learner(learner_propensity, "learner_propensity", classifier=True)
     prep = prepare_te(
@@ -339,7 +379,11 @@ def causal_forest(
         scale=scale, design=design, cluster=cluster, estimator="causal forest",
         covariate_role="covariate",
     )  # fmt: skip
-    X = prep.Z[:, 1:]
+    if prep.fweights:
+        raise UnknownOptionError(
+            "causal forest: frequency weights are not supported; expand the data"
+        )
+    X = prep.Z[:, 1:] if prep.z_terms[0] == "Intercept" else prep.Z
     clus = cluster or prep.inputs.design.psu
     folds = make_folds(
         len(prep.y), n_folds, prep.frame[clus].to_numpy() if clus else None, random_state
@@ -362,7 +406,7 @@ def causal_forest(
     ate, se = float(np.ravel(est.ate_)[0]), float(np.ravel(est.ate_stderr_)[0])
     frame = pd.DataFrame(
         {"cate": cate, "conf_low": np.ravel(lo), "conf_high": np.ravel(hi)},
-        index=prep.frame.index,
+        index=prep.inputs.frame.index[prep.sample.mask],  # the caller's row labels
     )
     spec = VcovSpec("econml-DR (independent observations)", df=None)
     res = ForestResults(

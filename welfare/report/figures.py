@@ -54,7 +54,7 @@ def coefficient_plot(
         long = long[long["term"].isin(terms)]
     synthetic = bool(long["synthetic"].any())
     sns.set_theme(style="whitegrid")
-    fig, ax = plt.subplots(figsize=(7.5, 0.3 * long["term"].nunique() * max(1, len(models)) + 1.8))
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(long) + 1.8))  # one line per estimate drawn
     order = list(dict.fromkeys(long["term"]))
     long = long.assign(pos=long["term"].map({t: i for i, t in enumerate(order)}))
     offsets = {m: (i - (len(models) - 1) / 2) * 0.18 for i, m in enumerate(models)}
