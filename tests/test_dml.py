@@ -336,7 +336,7 @@ def test_gate_and_blp_guard_their_inputs(twin):
     b = blp(r, ["head_age"])
     assert b.sample.describe() == r.sample.describe()  # rows left out are the DML fit's
     g = gate(r, "hh_size", bins=[1, 3, 5, 20])
-    assert list(g.terms) == ["hh_size=[1.0, 3.0)", "hh_size=[3.0, 5.0)", "hh_size=[5.0, 20.0)"]
+    assert list(g.terms) == ["hh_size=[1, 3)", "hh_size=[3, 5)", "hh_size=[5, 20)"]
 
 
 def test_causal_forest_keeps_row_labels_and_covariates_without_intercept():

@@ -141,7 +141,7 @@ def gate(res: DMLResults, by: str, *, bins=None) -> GroupEffects:
             raise UnknownOptionError(f"bins: expected at least 2 increasing edges, found {bins!r}")
         if not pd.api.types.is_numeric_dtype(col):
             raise UnknownOptionError(f"bins: expected a numeric column, found {by!r} ({col.dtype})")
-        groups = pd.cut(col.astype(float), bins=edges, right=False)
+        groups = pd.cut(col.astype(float), bins=list(bins), right=False)  # labels as given
         if groups.isna().any():
             raise UnknownOptionError(
                 f"bins: {int(groups.isna().sum())} values of {by!r} fall outside {list(bins)}; "
