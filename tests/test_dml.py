@@ -26,6 +26,19 @@ def _rel(a, b):
     return abs(a - b) / abs(b)
 
 
+def _doubleml(df, model, ml_1, ml_2, y="net_tfa", **kw):
+    """DoubleML on the same data, covariates and folds (column ``fold``)."""
+    import doubleml
+
+    data = doubleml.DoubleMLData(df.astype(float), y_col=y, d_cols="e401", x_cols=X)
+    smpls = [[(np.flatnonzero(df.fold != k), np.flatnonzero(df.fold == k)) for k in range(5)]]
+    cls = doubleml.DoubleMLPLR if model == "plr" else doubleml.DoubleMLIRM
+    m = cls(data, ml_1, ml_2, n_folds=5, draw_sample_splitting=False, **kw)
+    m.set_sample_splitting(smpls)
+    m.fit()
+    return m
+
+
 def test_sipp_facts(sipp):
     case = reference_case("sipp1991_facts")
     assert len(sipp) == case["n_obs"]
@@ -64,38 +77,24 @@ def _plr_by_hand(df, folds, clusters=None):
 
 
 def test_plr_equals_closed_form_cross_fitting_and_doubleml(sipp):
-    import doubleml
-
     ours = dml_plr(sipp, outcome="net_tfa", treatment="e401", covariates=X, folds="fold",
                    learner_outcome=LinearRegression(), learner_treatment=LinearRegression(),
                    scale="levels")  # fmt: skip
     theta, se = _plr_by_hand(sipp, sipp["fold"].to_numpy())
     assert _rel(ours.params["e401"], theta) < 1e-8
     assert _rel(ours.std_errors["e401"], se) < 1e-8
-    data = doubleml.DoubleMLData(sipp.astype(float), y_col="net_tfa", d_cols="e401", x_cols=X)
-    smpls = [[(np.flatnonzero(sipp.fold != k), np.flatnonzero(sipp.fold == k)) for k in range(5)]]
-    m = doubleml.DoubleMLPLR(data, LinearRegression(), LinearRegression(), n_folds=5,
-                             draw_sample_splitting=False)  # fmt: skip
-    m.set_sample_splitting(smpls)
-    m.fit()
+    m = _doubleml(sipp, "plr", LinearRegression(), LinearRegression())
     assert _rel(ours.params["e401"], m.coef[0]) < 1e-8
     assert _rel(ours.std_errors["e401"], m.se[0]) < 1e-8
 
 
 @pytest.mark.parametrize("estimand, score", [("ATE", "ATE"), ("ATT", "ATTE")])
 def test_irm_equals_doubleml_on_the_same_folds(sipp, estimand, score):
-    import doubleml
-
     kw = {"learner_outcome": LinearRegression(),
           "learner_propensity": LogisticRegression(max_iter=1000)}  # fmt: skip
     ours = dml_irm(sipp, outcome="net_tfa", treatment="e401", covariates=X, folds="fold",
                    estimand=estimand, scale="levels", **kw)  # fmt: skip
-    data = doubleml.DoubleMLData(sipp.astype(float), y_col="net_tfa", d_cols="e401", x_cols=X)
-    smpls = [[(np.flatnonzero(sipp.fold != k), np.flatnonzero(sipp.fold == k)) for k in range(5)]]
-    m = doubleml.DoubleMLIRM(data, LinearRegression(), LogisticRegression(max_iter=1000),
-                             n_folds=5, score=score, draw_sample_splitting=False)  # fmt: skip
-    m.set_sample_splitting(smpls)
-    m.fit()
+    m = _doubleml(sipp, "irm", LinearRegression(), LogisticRegression(max_iter=1000), score=score)
     assert _rel(ours.params[estimand], m.coef[0]) < 1e-8
     assert _rel(ours.std_errors[estimand], m.se[0]) < 1e-8
 
@@ -276,7 +275,6 @@ def test_k10_cluster_folds_and_cluster_variance_cover():
 
 # ---------------------------------------------------------------- adversarial review (issue 4)
 def test_classifier_outcome_learner_uses_probabilities_as_doubleml(sipp):
-    import doubleml
     from sklearn.ensemble import RandomForestClassifier
 
     df = sipp.assign(pos=(sipp["net_tfa"] > 0).astype(float), inc=sipp["inc"] / 1e4)
@@ -285,12 +283,7 @@ def test_classifier_outcome_learner_uses_probabilities_as_doubleml(sipp):
     ours = dml_irm(df, outcome="pos", treatment="e401", covariates=X, folds="fold",
                    scale="levels", learner_outcome=lrn,
                    learner_propensity=LogisticRegression(max_iter=2000))  # fmt: skip
-    data = doubleml.DoubleMLData(df.astype(float), y_col="pos", d_cols="e401", x_cols=X)
-    smpls = [[(np.flatnonzero(df.fold != k), np.flatnonzero(df.fold == k)) for k in range(5)]]
-    m = doubleml.DoubleMLIRM(data, lrn, LogisticRegression(max_iter=2000), n_folds=5,
-                             draw_sample_splitting=False)  # fmt: skip
-    m.set_sample_splitting(smpls)
-    m.fit()
+    m = _doubleml(df, "irm", lrn, LogisticRegression(max_iter=2000), y="pos")
     # the forests are seeded differently (ours from random_state), so compare loosely in SEs
     assert abs(ours.params["ATE"] - m.coef[0]) < 3 * m.se[0]
     with pytest.raises(UnknownOptionError, match="0/1 outcome"):
