@@ -5,10 +5,9 @@ Run alone with ``python -m welfare.replicate --only F1`` (or ``python replicatio
 
 from __future__ import annotations
 
-import pandas as pd
-
 from welfare.data.design import SurveyDesign
 from welfare.participation import logit, lpm, probit
+from welfare.premium._common import rhs_terms
 from welfare.replicate.context import Context, FindingResult
 from welfare.report import coefficient_plot, regression_table, truth_table
 from welfare.report.tables import format_number as num
@@ -27,13 +26,9 @@ CLAIM_CHECKS = (
 
 
 def _rhs(ctx: Context) -> str:
-    data = ctx.survey.data
-    terms = []
-    for c in ctx.spec.participation_covariates:
-        col = data[c]
-        cat = isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col)
-        terms.append(f"C({c})" if cat else c)
-    return " + ".join(terms)
+    """Right-hand side of the participation model (text/categorical covariates as dummies)."""
+    cols = list(ctx.spec.participation_covariates)
+    return rhs_terms(cols, ctx.survey.data, "participation covariates")[0]
 
 
 def run(ctx: Context) -> FindingResult:

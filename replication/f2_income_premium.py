@@ -1,9 +1,9 @@
-"""F2 - The income premium of e-households: raw gap, OLS with village fixed effects, and the
+"""F2 - The income premium of e-households: raw gap, OLS with village fixed effects, the
 treatment-effect estimators (regression adjustment, IPW, AIPW, IPWRA, propensity-score and
-covariate matching) with their balance and overlap diagnostics.
+covariate matching) with their balance and overlap diagnostics, and double ML (PLR, IRM) with
+group effects, the best linear projection of the CATE and a causal forest.
 
-Run alone with ``python -m welfare.replicate --only F2``. Double ML joins this finding with
-its own issue.
+Run alone with ``python -m welfare.replicate --only F2``.
 """
 
 from __future__ import annotations

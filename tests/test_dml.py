@@ -56,8 +56,8 @@ def test_sipp_facts(sipp):
     assert abs(gap - case["raw_gap_p401"]) <= 2 * np.spacing(np.float32(case["raw_gap_p401"]))
 
 
-def _plr_by_hand(df, folds, clusters=None):
-    """Cross-fitted partialling-out estimator written out with numpy least squares."""
+def _residuals_by_hand(df, folds):
+    """Cross-fitted residuals y - l(x) and d - m(x) by numpy least squares on each fold."""
     Xm = np.column_stack([np.ones(len(df)), df[X].to_numpy(float)])
     y, d = df["net_tfa"].to_numpy(float), df["e401"].to_numpy(float)
     ell, m = np.empty(len(df)), np.empty(len(df))
@@ -65,7 +65,12 @@ def _plr_by_hand(df, folds, clusters=None):
         tr, te = folds != k, folds == k
         ell[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], y[tr], rcond=None)[0]
         m[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], d[tr], rcond=None)[0]
-    v = d - m
+    return y, ell, d - m
+
+
+def _plr_by_hand(df, folds, clusters=None):
+    """Cross-fitted partialling-out estimator written out with numpy least squares."""
+    y, ell, v = _residuals_by_hand(df, folds)
     theta = np.sum(v * (y - ell)) / np.sum(v * v)
     psi = (y - ell - theta * v) * v
     J = np.sum(v * v)
@@ -116,14 +121,7 @@ def test_clustered_se_is_the_cluster_sandwich_of_the_scores(sipp):
     assert _rel(res.params["e401"], theta) < 1e-8
     assert _rel(res.std_errors["e401"], se) < 1e-8
     # CRV3 by hand: re-solve the final stage without each cluster, nuisances held fixed
-    Xm = np.column_stack([np.ones(len(df)), df[X].to_numpy(float)])
-    y, d = df["net_tfa"].to_numpy(float), df["e401"].to_numpy(float)
-    ell, m = np.empty(len(df)), np.empty(len(df))
-    for k in np.unique(folds):
-        tr, te = folds != k, folds == k
-        ell[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], y[tr], rcond=None)[0]
-        m[te] = Xm[te] @ np.linalg.lstsq(Xm[tr], d[tr], rcond=None)[0]
-    v = d - m
+    y, ell, v = _residuals_by_hand(df, folds)
     loo = np.array([
         np.sum((v * (y - ell))[df["cl"] != c]) / np.sum((v * v)[df["cl"] != c])
         for c in np.unique(df["cl"])

@@ -11,9 +11,13 @@ Two models with cross-fitted nuisance functions learned by any scikit-learn esti
   the ATT is ``sum w [d (y - g0) - m (1-d)(y - g0)/(1-m)] / sum w d``.
 
 Survey weights ``w`` (normalised to mean 1) enter both the nuisance fits (``sample_weight``)
-and the scores. The variance is the sandwich ``V = J^-2 M`` of the scores, where ``M`` sums
-``psi psi'`` (``"HC0"``, as DoubleML), or the cluster totals times G/(G-1) (``"CRV1"``), or the
-stratified PSU linearisation (``"design"``). The clusters that set the variance also build
+and the scores. Without clusters the variance is the sandwich ``V = J^-2 M`` of the scores,
+``M`` summing ``psi psi'`` (``"HC0"``, as DoubleML; z reference). With clusters the default is
+the delete-one-cluster jackknife of the final-stage ratio with the cross-fitted nuisances held
+fixed (``"CRV3"``; MacKinnon, Nielsen & Webb 2023) with t(G-1) critical values; ``"CRV1"``
+(cluster totals times G/(G-1), t(G-1)) and the stratified PSU linearisation (``"design"``,
+t(PSUs - strata)) are available. With 50 clusters the jackknife with t(G-1) held 95% coverage
+at 94% in the K10 Monte Carlo, CRV1 with z at 92%. The clusters that set the variance also build
 the folds: every cluster lies in one fold (fault kind K10: folds clustered but errors not, or
 the reverse). Repeated cross-fitting (``n_rep``) aggregates by the median: ``theta =
 median_r theta_r``, ``V = median_r (V_r + (theta_r - theta)^2)`` (Chernozhukov et al. 2018,
@@ -27,6 +31,9 @@ Econometrics Journal* 21(1), C1-C68. doi:10.1111/ectj.12097
 Chiang, H. D., Kato, K., Ma, Y. & Sasaki, Y. (2022). Multiway cluster robust double/debiased
 machine learning. *Journal of Business & Economic Statistics* 40(3), 1046-1056.
 doi:10.1080/07350015.2021.1895815
+MacKinnon, J. G., Nielsen, M. O. & Webb, M. D. (2023). Cluster-robust inference: a guide to
+empirical practice. *Journal of Econometrics* 232(2), 272-299.
+doi:10.1016/j.jeconom.2022.04.001
 Semenova, V. & Chernozhukov, V. (2021). Debiased machine learning of conditional average
 treatment effects and other causal functions. *The Econometrics Journal* 24(2), 264-289.
 doi:10.1093/ectj/utaa027

@@ -30,7 +30,7 @@ from welfare.errors import (
 )
 from welfare.inference.linear import drop_singletons, fit_ols
 from welfare.inference.results import Results
-from welfare.premium._common import outcome_column
+from welfare.premium._common import outcome_column, rhs_terms
 
 __all__ = ["ols_premium"]
 
@@ -102,12 +102,8 @@ def ols_premium(
         )
     frame, dep = outcome_column(inp.frame, outcome, scale)
     terms = [treatment]
-    for c in controls:
-        col = frame[c]
-        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
-            terms.append(f"C({c})")
-        else:
-            terms.append(c)
+    if controls:  # text/categorical controls enter as dummies, one rule for every estimator
+        terms += rhs_terms(controls, frame, "controls")[0].split(" + ")
     if interactions:
         # centre at the weighted means of the estimation sample itself (same mask as the fit)
         roles = [("outcome", [dep]), ("regressor", [treatment] + controls + interactions)]

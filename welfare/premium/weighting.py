@@ -419,10 +419,12 @@ def ipw(
     ------
     MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError,
     CollinearityError, OverlapError, VarianceError, UnknownOptionError
-        TreatmentError for a treatment that is not 0/1 or does not vary; EmptySampleError for
-        no treated or no control units (or fewer units in an arm than outcome-model
+        TreatmentError for a treatment that is not 0/1 or does not vary; OutcomeError for a
+        constant outcome (or a non-positive one with scale="log"); EmptySampleError for fewer
+        than 2 treated or control units (or fewer units in an arm than outcome-model
         parameters); CollinearityError for a covariate constant within an arm; OverlapError for
-        perfect prediction or scores outside the bounds.
+        perfect prediction or scores outside the bounds; VarianceError for a non-finite
+        variance (rescale the outcome).
 
     References
     ----------
@@ -484,12 +486,9 @@ def ra(
 
     Raises
     ------
-    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError,
-    CollinearityError, OverlapError, VarianceError, UnknownOptionError
-        TreatmentError for a treatment that is not 0/1 or does not vary; EmptySampleError for
-        no treated or no control units (or fewer units in an arm than outcome-model
-        parameters); CollinearityError for a covariate constant within an arm; OverlapError for
-        perfect prediction or scores outside the bounds.
+    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError, \
+CollinearityError, OverlapError, VarianceError, UnknownOptionError
+        As in :func:`ipw` (OverlapError only with a propensity model).
 
     References
     ----------
@@ -560,12 +559,9 @@ def aipw(
 
     Raises
     ------
-    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError,
-    CollinearityError, OverlapError, VarianceError, UnknownOptionError
-        TreatmentError for a treatment that is not 0/1 or does not vary; EmptySampleError for
-        no treated or no control units (or fewer units in an arm than outcome-model
-        parameters); CollinearityError for a covariate constant within an arm; OverlapError for
-        perfect prediction or scores outside the bounds.
+    MissingColumnError, ColumnTypeError, TreatmentError, OutcomeError, EmptySampleError, \
+CollinearityError, OverlapError, VarianceError, UnknownOptionError
+        As in :func:`ipw` (OverlapError only with a propensity model).
 
     References
     ----------
