@@ -39,7 +39,8 @@ class VcovSpec:
     ----------
     kind : str
         ``"iid"``, ``"HC0"``, ``"HC1"``, ``"CRV1"``, ``"CRV3"`` (cluster jackknife),
-        ``"design"`` or ``"AI-robust"`` (Abadie-Imbens matching variance).
+        ``"design"``, ``"AI-robust"`` (Abadie-Imbens matching variance),
+        ``"linearized"`` (influence-function design variance) or ``"bootstrap (...)"``.
     cluster : str or None
         Cluster/PSU column.
     strata : str or None
@@ -79,6 +80,21 @@ class VcovSpec:
                 f"cluster jackknife variance (CRV3, delete one cluster) by {self.cluster!r}, "
                 f"G = {self.n_clusters}"
             )
+        elif self.kind == "linearized" or self.kind.startswith("bootstrap"):
+            what = (
+                "linearised (influence-function) design variance"
+                if self.kind == "linearized"
+                else f"{self.kind[:9]} variance{self.kind[9:]}"
+            )
+            if self.cluster is None:
+                base = f"{what}; each observation its own PSU"
+            elif self.strata is None:
+                base = f"{what}; {self.n_clusters} PSUs ({self.cluster!r})"
+            else:
+                base = (
+                    f"{what}; {self.n_clusters} PSUs ({self.cluster!r}) in {self.n_strata} "
+                    f"strata ({self.strata!r})"
+                )
         else:
             base = (
                 f"design-based variance (linearisation): {self.n_clusters} PSUs "

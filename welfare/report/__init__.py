@@ -1,6 +1,12 @@
 """Tables (markdown, LaTeX, HTML, CSV) and figures, all drawn from the tidy schema."""
 
-from welfare.report.figures import coefficient_plot, love_plot, overlap_plot
+from welfare.report.figures import (
+    coefficient_plot,
+    lorenz_plot,
+    love_plot,
+    overlap_plot,
+    source_contribution_plot,
+)
 from welfare.report.tables import (
     Table,
     balance_table,
@@ -20,4 +26,6 @@ __all__ = [
     "coefficient_plot",
     "love_plot",
     "overlap_plot",
+    "lorenz_plot",
+    "source_contribution_plot",
 ]

@@ -9,7 +9,13 @@ from welfare._options import strict_keywords
 from welfare.inference.results import Results
 from welfare.report.tables import tidy_frame
 
-__all__ = ["coefficient_plot", "love_plot", "overlap_plot"]
+__all__ = [
+    "coefficient_plot",
+    "love_plot",
+    "overlap_plot",
+    "lorenz_plot",
+    "source_contribution_plot",
+]
 
 
 @strict_keywords
@@ -182,3 +188,112 @@ def overlap_plot(scores, path: str | Path, *, title: str, bins: int = 40) -> Pat
     ax.set_ylabel("density (survey-weighted)")
     ax.legend(fontsize=8)
     return _finish(fig, ax, title, bool(scores.attrs.get("synthetic", False)), path)
+
+
+@strict_keywords
+def lorenz_plot(
+    curves,
+    path: str | Path,
+    *,
+    title: str,
+    xlabel: str = "cumulative population share",
+    ylabel: str = "cumulative income share",
+    marks: Mapping[str, tuple[float, float]] | None = None,
+) -> Path:
+    """Lorenz (or concentration) curves by group, with the line of equality.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Long frame with columns ``group, p, share`` (from
+        :func:`welfare.inequality.lorenz_curve`; several may be concatenated); its
+        ``attrs["welfare_synthetic"]`` marks the figure as synthetic.
+    path : str or pathlib.Path
+        PNG file to write.
+    title : str
+    xlabel, ylabel : str
+    marks : mapping of str to (p, share), optional
+        Labelled points (e.g. a published share: ``{"report: top 25% = 90%": (0.75, 0.10)}``).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(5.8, 5.2))
+    groups = list(dict.fromkeys(curves["group"]))
+    palette = sns.color_palette("colorblind", len(groups))
+    for g, color in zip(groups, palette, strict=True):
+        c = curves[curves["group"] == g]
+        ax.plot(c["p"], c["share"], color=color, lw=2, label=str(g))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls=":", label="equality")
+    for label, (px, py) in (marks or {}).items():
+        ax.plot([px], [py], marker="D", color="firebrick", ls="none", label=label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, loc="upper left")
+    synthetic = bool(curves.attrs.get("welfare_synthetic", False))
+    return _finish(fig, ax, title, synthetic, path)
+
+
+@strict_keywords
+def source_contribution_plot(
+    result: Results,
+    path: str | Path,
+    *,
+    title: str,
+    labels: Mapping[str, str] | None = None,
+) -> Path:
+    """Income shares and shares of the Gini by source (from :func:`gini_by_source`), with 95% CIs.
+
+    Parameters
+    ----------
+    result : Results
+        A :func:`welfare.inequality.gini_by_source` result.
+    path : str or pathlib.Path
+    title : str
+    labels : mapping of str to str, optional
+        Display names of the source columns.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    t = result.tidy().set_index("term")
+    sources = list(result.extra["sources"])
+    names = [(labels or {}).get(s, s) for s in sources]
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(sources) + 1.6))
+    ypos = np.arange(len(sources))
+    palette = sns.color_palette("colorblind", 2)
+    for off, part, lab, color in (
+        (-0.18, "share", "share of total income", palette[0]),
+        (0.18, "contribution_share", "share of the Gini", palette[1]),
+    ):
+        est = np.array([t.loc[f"{part}[{s}]", "estimate"] for s in sources])
+        lo = np.array([t.loc[f"{part}[{s}]", "conf_low"] for s in sources])
+        hi = np.array([t.loc[f"{part}[{s}]", "conf_high"] for s in sources])
+        ax.barh(ypos + off, est, height=0.34, color=color, label=lab)
+        ax.errorbar(
+            est, ypos + off, xerr=[est - lo, hi - est], fmt="none", color="black", capsize=3
+        )
+    ax.set_yticks(ypos, names)
+    ax.invert_yaxis()
+    ax.set_xlabel("fraction (95% CI)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(fig, ax, title, result.synthetic, path)

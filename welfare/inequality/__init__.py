@@ -1,0 +1,26 @@
+"""Inequality (F3, F4, F8): weighted indices with standard errors, decompositions, Lorenz curves."""
+
+from welfare.inequality._prepare import IncomeDomainError
+from welfare.inequality.curves import concentration_share, lorenz_curve
+from welfare.inequality.decompose import (
+    IdentityError,
+    decomposition_frame,
+    ge_decomposition,
+    gini_by_source,
+    shapley_by_source,
+)
+from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality
+
+__all__ = [
+    "inequality",
+    "gini",
+    "DEFAULT_INDICES",
+    "IncomeDomainError",
+    "IdentityError",
+    "ge_decomposition",
+    "decomposition_frame",
+    "gini_by_source",
+    "shapley_by_source",
+    "lorenz_curve",
+    "concentration_share",
+]
