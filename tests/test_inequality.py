@@ -216,9 +216,7 @@ def test_linearised_variance_equals_numerical_influence(small, psu):
     ]
     for fn, kw, term in cases:
         res = fn(small, design=design, **kw)
-        assert res.std_errors[term] ** 2 == pytest.approx(
-            numeric_var(fn, kw, term), rel=1e-5
-        ), term
+        assert res.std_errors[term] ** 2 == pytest.approx(numeric_var(fn, kw, term), rel=1e-5), term
 
 
 # ---------------------------------------------------------------- hand computations
@@ -338,9 +336,14 @@ def test_by_groups_and_difference(small):
         assert v.loc[f"{ind}[1 - 0]", f"{ind}[1 - 0]"] == pytest.approx(
             v.loc[a, a] + v.loc[b, b] - 2 * v.loc[a, b]
         )
-        alone = inequality(small[small["g"] > 0], "y", indices=ind, design=SurveyDesign(weights="w"))
+        alone = inequality(
+            small[small["g"] > 0], "y", indices=ind, design=SurveyDesign(weights="w")
+        )
         assert p[a] == pytest.approx(alone.params[ind])
-    assert r.extra["groups"] == {"0": int((small["g"] == 0).sum()), "1": int((small["g"] > 0).sum())}
+    assert r.extra["groups"] == {
+        "0": int((small["g"] == 0).sum()),
+        "1": int((small["g"] > 0).sum()),
+    }
 
 
 def test_strata_variance_and_df(small):

@@ -10,6 +10,7 @@ from welfare.inequality.decompose import (
     shapley_by_source,
 )
 from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality
+from welfare.inequality.large import ge_decomposition_dask, gini_dask
 
 __all__ = [
     "inequality",
@@ -23,4 +24,6 @@ __all__ = [
     "shapley_by_source",
     "lorenz_curve",
     "concentration_share",
+    "ge_decomposition_dask",
+    "gini_dask",
 ]

@@ -59,7 +59,6 @@ from welfare.inequality._prepare import (
     bootstrap_vcov,
     check_boot,
     clean_vcov,
-    design_df,
     level_name,
     linearized_vcov,
     prepare,
@@ -221,27 +220,20 @@ def _ge_terms(m, G: int, alphas: list[float], zero: np.ndarray):
     return np.concatenate([np.atleast_1d(x) for x in out])
 
 
-def _stable_point_estimates(est, names, prep, alphas, G, zero, by) -> None:
-    """Recompute the index terms in place from relative incomes (two-pass, no cancellation).
+def stable_sums(y, w, g, G: int, alphas, mug, mu):
+    """Per group sum_g w phi(y / mu_g) and overall sum w phi(y / mu), phi the GE kernel.
 
-    The moment form E[y log y]/mu - log mu loses digits when inequality is small relative to
-    log income; E[(y/mu) log(y/mu)] does not, and gives exactly 0 for equal incomes.
+    Returns arrays of shape (len(alphas), G) and (len(alphas),). Relative incomes avoid the
+    cancellation of the moment form (E[y log y]/mu - log mu) and give exactly 0 for equal
+    incomes.
     """
-    y, w, g = prep.y, prep.w, prep.groups
-    Wg = np.bincount(g, weights=w, minlength=G)
-    Yg = np.bincount(g, weights=w * y, minlength=G)
-    W, Y = Wg.sum(), Yg.sum()
-    mu = Y / W
-    mug = np.where(zero, 1.0, Yg / Wg)
-    v, s_ = Wg / W, Yg / Y
     xg = y / mug[g]
     xt = y / mu
-    lv = [f"[{by}={level_name(lev)}]" for lev in prep.levels]
+    SG, ST = np.empty((len(alphas), G)), np.empty(len(alphas))
     with np.errstate(divide="ignore", invalid="ignore"):
         logg = np.log(np.where(xg > 0, xg, 1.0))
         logt = np.log(np.where(xt > 0, xt, 1.0))
-        for a in alphas:
-            n = _ge_name(a)
+        for j, a in enumerate(alphas):
             if a == 1:
                 pg, pt = xg * logg, xt * logt
             elif a == 0:
@@ -249,9 +241,23 @@ def _stable_point_estimates(est, names, prep, alphas, G, zero, by) -> None:
             else:
                 c = 1.0 / (a * (a - 1))
                 pg, pt = c * (xg**a - 1), c * (xt**a - 1)
-            geg = np.bincount(g, weights=w * pg, minlength=G) / Wg
-            geg = np.where(zero, 0.0, geg)
-            total = float(np.dot(w, pt) / W)
+            SG[j] = np.bincount(g, weights=w * pg, minlength=G)
+            ST[j] = np.dot(w, pt)
+    return SG, ST
+
+
+def compose_stable(est, names, Wg, Yg, SG, ST, alphas, zero, labels) -> None:
+    """Write total, between, within, group indices and contributions into ``est``."""
+    G = len(Wg)
+    W, Y = Wg.sum(), Yg.sum()
+    mu = Y / W
+    mug = np.where(zero, 1.0, Yg / Wg)
+    v, s_ = Wg / W, Yg / Y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j, a in enumerate(alphas):
+            n = _ge_name(a)
+            geg = np.where(zero, 0.0, SG[j] / Wg)
+            total = float(ST[j] / W)
             if a == 1:
                 contrib = s_ * geg
                 between = float(
@@ -261,15 +267,38 @@ def _stable_point_estimates(est, names, prep, alphas, G, zero, by) -> None:
                 contrib = v * geg
                 between = float(np.sum(v * np.log(mu / mug)))
             else:
+                c = 1.0 / (a * (a - 1))
                 contrib = np.where(zero, 0.0, v ** (1 - a) * s_**a * geg)
                 between = c * (float(np.sum(np.where(zero, 0.0, v * (mug / mu) ** a))) - 1)
             within = float(contrib.sum())
             i = names.index(f"{n}: total")
             est[i : i + 5] = [total, between, within, between / total, within / total]
             for k in range(G):
-                est[names.index(f"{n}: index{lv[k]}")] = geg[k]
-                est[names.index(f"{n}: contribution{lv[k]}")] = contrib[k]
-                est[names.index(f"{n}: contribution share{lv[k]}")] = contrib[k] / total
+                est[names.index(f"{n}: index{labels[k]}")] = geg[k]
+                est[names.index(f"{n}: contribution{labels[k]}")] = contrib[k]
+                est[names.index(f"{n}: contribution share{labels[k]}")] = contrib[k] / total
+
+
+def _stable_point_estimates(est, names, prep, alphas, G, zero, by) -> None:
+    """Recompute the index terms in place from relative incomes (two-pass)."""
+    y, w, g = prep.y, prep.w, prep.groups
+    Wg = np.bincount(g, weights=w, minlength=G)
+    Yg = np.bincount(g, weights=w * y, minlength=G)
+    mug = np.where(zero, 1.0, Yg / Wg)
+    SG, ST = stable_sums(y, w, g, G, alphas, mug, Yg.sum() / Wg.sum())
+    labels = [f"[{by}={level_name(lev)}]" for lev in prep.levels]
+    compose_stable(est, names, Wg, Yg, SG, ST, alphas, zero, labels)
+
+
+def check_identities(est, names, alphas, labels) -> None:
+    """Assert between + within = total and sum of contributions = within, per alpha."""
+    for a in alphas:
+        n = _ge_name(a)
+        i = names.index(f"{n}: total")
+        assert_adds_up(f"{n} between + within", est[i + 1] + est[i + 2], est[i])
+        ci = names.index(f"{n}: contribution{labels[0]}")
+        G = len(labels)
+        assert_adds_up(f"{n} sum of group contributions", est[ci : ci + G].sum(), est[i + 2])
 
 
 def _ge_term_names(levels, by, alphas):
@@ -300,59 +329,105 @@ def _complex_jacobian(f, m: np.ndarray, skip: np.ndarray) -> np.ndarray:
     return J
 
 
-def moment_vcov(prep: Prepared, A, g: np.ndarray, G: int, J: np.ndarray, m, cross=None):
-    """Linearised variance of f(m), m the weighted group moments of features A (n, r).
+def vcov_from_aggregates(
+    J: np.ndarray,
+    m: np.ndarray,
+    W: float,
+    *,
+    unit=None,
+    psu=None,
+    psu_name=None,
+    strata_name=None,
+):
+    """Linearised variance of f(m) from group-level or PSU-level sums (no unit-level arrays).
 
-    Uses only group-level (or PSU x group-level) sums, so memory is O(G r) beyond the data.
-    ``cross`` = (sum c a, sum c a a') per group when already computed (then A may be None).
+    Parameters
+    ----------
+    J : numpy.ndarray, shape (q, k)
+        Jacobian of the terms with respect to the moments m (k = G r).
+    m : numpy.ndarray, shape (k,)
+    W : float
+        Sum of weights.
+    unit : tuple, optional
+        Without PSUs: (Ch (G, r), Saa (G, r, r), C0, n_units) with c = w^2 (or the frequency
+        weight): sum c a, sum c a a' per group, sum c, and the number of sampled units.
+    psu : tuple, optional
+        With PSUs: (H (n_psu, k) sums of w a by PSU and group slot, Wc (n_psu,) sums of w,
+        h_of_psu (n_psu,) stratum codes or None).
+
+    Returns
+    -------
+    V : numpy.ndarray, shape (q, q)
+    spec : VcovSpec
     """
-    r = len(m) // G
-    w = prep.w
-    W = w.sum()
-    k = G * r
-    if prep.psu is None:
-        c = w if prep.fweights else w**2
-        n = prep.n_units
-        Ch, Saa = cross if cross is not None else _group_cross(A, w, c, g, G)[1:]
+    k = len(m)
+    if psu is None:
+        Ch, Saa, C0, n = unit
+        G, r = Ch.shape
         S = np.zeros((k, k))
         for gi in range(G):
             S[gi * r : (gi + 1) * r, gi * r : (gi + 1) * r] = Saa[gi]
         Ch = Ch.reshape(-1)
-        C0 = c.sum()
         S = S - np.outer(m, Ch) - np.outer(Ch, m) + C0 * np.outer(m, m)
         factor = n / (n - 1)
         V = factor * J @ S @ J.T / W**2
         spec = VcovSpec("linearized", df=int(round(n)) - 1, small_sample=factor)
         return clean_vcov(V), spec
-    # clustered: PSU-level sums of w (a - m) restricted to each group's slots
+    H, Wc, h_of_psu = psu
+    n_psu = len(Wc)
+    U = (H - Wc[:, None] * m[None, :]) @ J.T / W
+    if h_of_psu is None:
+        Mt, _, _ = meat(U, clusters=np.arange(n_psu))
+        factor = n_psu / (n_psu - 1)
+        V = factor * Mt
+        n_strata, df = None, n_psu - 1
+    else:
+        V, _, n_strata = meat(U, clusters=np.arange(n_psu), strata=h_of_psu)
+        factor = 1.0
+        df = n_psu - n_strata
+    spec = VcovSpec(
+        "linearized",
+        cluster=psu_name,
+        strata=strata_name,
+        n_clusters=n_psu,
+        n_strata=n_strata,
+        df=df,
+        small_sample=factor,
+    )
+    return clean_vcov(V), spec
+
+
+def moment_vcov(prep: Prepared, A, g: np.ndarray, G: int, J: np.ndarray, m, cross=None):
+    """Linearised variance of f(m), m the weighted group moments of features A (n, r).
+
+    ``cross`` = (sum c a, sum c a a') per group when already computed (then A may be None).
+    """
+    r = len(m) // G
+    w = prep.w
+    W = w.sum()
+    if prep.psu is None:
+        c = w if prep.fweights else w**2
+        Ch, Saa = cross if cross is not None else _group_cross(A, w, c, g, G)[1:]
+        return vcov_from_aggregates(J, m, W, unit=(Ch, Saa, c.sum(), prep.n_units))
     n_psu = int(prep.psu.max()) + 1
     code = prep.psu * G + g
     H = np.empty((n_psu * G, r))
     for j in range(r):
         H[:, j] = np.bincount(code, weights=w * A[:, j], minlength=n_psu * G)
-    H = H.reshape(n_psu, k)
+    H = H.reshape(n_psu, G * r)
     Wc = np.bincount(prep.psu, weights=w, minlength=n_psu)
-    U = (H - Wc[:, None] * m[None, :]) @ J.T / W
-    df, Gp, Hs = design_df(prep)
-    if prep.strata is None:
-        Mt, _, _ = meat(U, clusters=np.arange(n_psu))
-        factor = n_psu / (n_psu - 1)
-        V = factor * Mt
-    else:
+    h_of_psu = None
+    if prep.strata is not None:
         h_of_psu = np.zeros(n_psu, dtype=int)
         h_of_psu[prep.psu] = prep.strata
-        V, _, _ = meat(U, clusters=np.arange(n_psu), strata=h_of_psu)
-        factor = 1.0
-    spec = VcovSpec(
-        "linearized",
-        cluster=prep.psu_name,
-        strata=prep.strata_name,
-        n_clusters=Gp,
-        n_strata=Hs,
-        df=df,
-        small_sample=factor,
+    return vcov_from_aggregates(
+        J,
+        m,
+        W,
+        psu=(H, Wc, h_of_psu),
+        psu_name=prep.psu_name,
+        strata_name=prep.strata_name,
     )
-    return clean_vcov(V), spec
 
 
 @strict_keywords
@@ -445,12 +520,7 @@ def ge_decomposition(
         est = f(m.astype(complex)).real
     names = _ge_term_names(prep.levels, by, alphas)
     _stable_point_estimates(est, names, prep, alphas, G, zero, by)
-    for a in alphas:
-        n = _ge_name(a)
-        i = names.index(f"{n}: total")
-        assert_adds_up(f"{n} between + within", est[i + 1] + est[i + 2], est[i])
-        ci = names.index(f"{n}: contribution[{by}={level_name(prep.levels[0])}]")
-        assert_adds_up(f"{n} sum of group contributions", est[ci : ci + G].sum(), est[i + 2])
+    check_identities(est, names, alphas, [f"[{by}={level_name(v)}]" for v in prep.levels])
     extra = {
         "alphas": tuple(alphas),
         "groups": {level_name(v): int((g == j).sum()) for j, v in enumerate(prep.levels)},
