@@ -39,7 +39,9 @@ import numpy as np
 
 from welfare.errors import UnknownOptionError
 
-__all__ = ["IndexSpec", "parse_index", "SortedIncome", "evaluate"]
+__all__ = ["IndexSpec", "parse_index", "SortedIncome", "evaluate", "gini_meat_chunked"]
+
+CHUNK = 1 << 16  # rows per chunk of the cache-resident kernels
 
 _NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|-[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 
@@ -163,6 +165,18 @@ def parse_index(text: str) -> IndexSpec:
     )
 
 
+POLARS_MIN = 20_000
+
+
+def _polars():
+    """The polars module, or None when it is not installed (numpy sorts are used then)."""
+    try:
+        import polars
+    except ImportError:  # pragma: no cover - polars is a dependency
+        return None
+    return polars
+
+
 class SortedIncome:
     """An income vector sorted once, with its tie groups.
 
@@ -174,8 +188,16 @@ class SortedIncome:
         Weights sorted along (``ws``).
     keep_order : bool, default True
         Keep the permutation (``order``) to map results back to the rows and to sort new
-        weights. With ``keep_order=False`` and ``w`` given, y and w are sorted together as one
-        complex array (faster than an argsort and two gathers) and ``order`` is None.
+        weights. With ``keep_order=False`` and ``w`` given, y and w are sorted together (by y,
+        then w) and ``order`` is None.
+
+    Notes
+    -----
+    Large vectors (at least :data:`POLARS_MIN` units) are sorted by polars, whose multi-threaded
+    sort runs at about the speed of one ``np.sort`` of the incomes (``np.argsort`` takes about
+    2.5 times as long, a sort of (y, w) pairs as complex numbers about 1.6 times); smaller ones
+    by numpy. Both orders are total (ties in y broken by w, or by the row), so results are
+    identical from run to run.
     """
 
     __slots__ = ("order", "ys", "ws", "n", "starts", "gid")
@@ -183,10 +205,22 @@ class SortedIncome:
     def __init__(self, y: np.ndarray, w: np.ndarray | None = None, keep_order: bool = True) -> None:
         y = np.asarray(y, dtype=float)
         self.n = len(y)
+        big = POLARS_MIN <= self.n < 2**32 and _polars() is not None
         if keep_order or w is None:
-            self.order = np.argsort(y)
+            if big:
+                pl = _polars()
+                idx = pl.DataFrame({"y": y}).with_row_index("i").sort(["y", "i"])["i"]
+                self.order = idx.to_numpy().astype(np.int64)
+            else:
+                self.order = np.argsort(y, kind="stable")
             self.ys = y[self.order]
             self.ws = None if w is None else np.asarray(w, dtype=float)[self.order]
+        elif big:
+            pl = _polars()
+            d = pl.DataFrame({"y": y, "w": np.asarray(w, dtype=float)}).sort(["y", "w"])
+            self.order = None
+            self.ys = d["y"].to_numpy()
+            self.ws = d["w"].to_numpy()
         else:
             c = np.empty(self.n, dtype=np.complex128)
             pairs = c.view(np.float64).reshape(self.n, 2)
@@ -197,12 +231,12 @@ class SortedIncome:
             self.ys = np.ascontiguousarray(pairs[:, 0])
             self.ws = np.ascontiguousarray(pairs[:, 1])
             del c, pairs
-        brk = np.flatnonzero(self.ys[1:] != self.ys[:-1]) + 1
-        if len(brk) == self.n - 1:
+        neq = self.ys[1:] != self.ys[:-1]
+        if np.count_nonzero(neq) == self.n - 1:
             self.starts = None  # no ties
             self.gid = None
         else:
-            self.starts = np.concatenate(([0], brk))
+            self.starts = np.concatenate(([0], np.flatnonzero(neq) + 1))
             self.gid = np.repeat(
                 np.arange(len(self.starts)), np.diff(np.append(self.starts, self.n))
             )
@@ -358,41 +392,49 @@ def evaluate(
     for j, sp in enumerate(specs):
         if sp.kind == "gini":
             if "gini" not in cache:
-                # t = 2F - 1 with tie-aware mid-ranks F (in-place steps: this is the hot path)
+                if_g = None
                 if s.starts is None:
-                    t = np.cumsum(ws)
-                    t *= 2
-                    t -= ws
+                    # no ties (the hot path): F = (cw - w/2)/W with cw the cumulative weight
+                    cw = np.cumsum(ws)
+                    A = (2 * float(np.dot(wy, cw)) - float(np.dot(wy, ws))) / W**2 - mu
+                    G = A / mu
+                    if want_if:
+                        # mu IF = y (2F - 1) + 2T - 2A - mu - G (y - mu), T = (Y - cy + wy/2)/W
+                        #       = (2/W)(y cw - cy) - (1 + G) y + 2Y/W - 2A - mu + G mu
+                        q = y * cw
+                        q -= np.cumsum(wy)
+                        q *= 2.0 / W
+                        q -= (1 + G) * y
+                        q += 2.0 * Y / W - 2 * A - mu + G * mu
+                        q /= mu
+                        if_g = q
+                    del cw
                 else:
+                    # t = 2F - 1 with tie-aware mid-ranks F
                     wlt, weq = s.below_equal(ws)
                     t = wlt
                     t *= 2
                     t += weq
                     del weq
-                t /= W
-                t -= 1
-                A = float(np.dot(wy, t)) / W
-                G = A / mu
-                if_g = None
-                if want_if:
-                    # IF = [y (2F - 1) + 2 T - 2 A - mu - G (y - mu)] / mu,
-                    # T = (Y - Y(<y) - Y(=y)/2) / W
-                    if s.starts is None:
-                        r = np.cumsum(wy)
-                        r -= 0.5 * wy
-                    else:
+                    t /= W
+                    t -= 1
+                    A = float(np.dot(wy, t)) / W
+                    G = A / mu
+                    if want_if:
+                        # IF = [y (2F - 1) + 2 T - 2 A - mu - G (y - mu)] / mu,
+                        # T = (Y - Y(<y) - Y(=y)/2) / W
                         ylt, yeq = s.below_equal(wy)
                         r = ylt
                         r += 0.5 * yeq
                         del yeq
-                    r *= -2.0 / W
-                    r += 2.0 * Y / W - 2 * A - mu + G * mu
-                    t -= G
-                    t *= y
-                    t += r
-                    t /= mu
-                    if_g = t
-                    del r
+                        r *= -2.0 / W
+                        r += 2.0 * Y / W - 2 * A - mu + G * mu
+                        t -= G
+                        t *= y
+                        t += r
+                        t /= mu
+                        if_g = t
+                        del r
                 cache["gini"] = (G, if_g)
             G, if_g = cache["gini"]
             vals[j] = gini_factor * G
@@ -494,3 +536,78 @@ def evaluate(
         else:  # pragma: no cover - parse_index admits only the kinds above
             raise UnknownOptionError(f"unknown index kind {sp.kind!r}")
     return vals, infl
+
+
+def _chunk_bounds(s: SortedIncome) -> list[tuple[int, int]]:
+    """Chunks of about :data:`CHUNK` rows whose edges never split a run of tied incomes."""
+    edges = list(range(0, s.n, CHUNK)) + [s.n]
+    if s.starts is not None:
+        # move each inner edge to the start of the tie group that contains it
+        pos = np.searchsorted(s.starts, edges[1:-1], side="right") - 1
+        edges = [0, *sorted(set(int(s.starts[p]) for p in pos) - {0}), s.n]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def gini_meat_chunked(s: SortedIncome, fweights: bool) -> tuple[float, float]:
+    """Gini and sum_i c_i z_i^2 (z = IF / W, c = w^2 or the frequency weight), in chunks.
+
+    The same formulas as :func:`evaluate` (tie-aware mid-ranks), computed in two passes over
+    cache-sized chunks with running sums carried between them, so no array of length n is
+    allocated (at 10^8 units a whole-array pass would allocate several 800 MB temporaries).
+    With mid-ranks F = (W(<y) + W(=y)/2)/W and T = (Y - Y(<y) - Y(=y)/2)/W,
+
+        A = (1/W) sum w y (2F - 1),   mu IF = (2/W)(y W(<=y)~ - Y(<=y)~) - (1 + G) y + K,
+
+    where ~ marks the running sums through the unit itself for untied incomes (the half-unit
+    terms cancel), or through its whole tie group for tied ones, and K = 2Y/W - 2A - mu + G mu.
+    """
+    ys, ws = s.ys, s.ws
+    W = float(ws.sum())
+    Y = float(np.dot(ws, ys))
+    mu = Y / W
+    bounds = _chunk_bounds(s)
+
+    def running(a, b, cw0, cy0):
+        """Running sums of w and w y through each unit (through its tie group with ties)."""
+        yc, wc = ys[a:b], ws[a:b]
+        wyc = wc * yc
+        cw = np.cumsum(wc)
+        cy = np.cumsum(wyc)
+        end_w, end_y = cw0 + float(cw[-1]), cy0 + float(cy[-1])  # carried to the next chunk
+        if s.starts is not None:
+            brk = np.flatnonzero(yc[1:] != yc[:-1])  # last unit of each tie group but the last
+            last = np.append(brk, len(yc) - 1)
+            gid = np.repeat(np.arange(len(last)), np.diff(np.append(-1, last)))
+            # mid-rank form: W(<y) + W(=y)/2 = cumulative through the group - half the group
+            gw = np.diff(np.append(0.0, cw[last]))
+            gy = np.diff(np.append(0.0, cy[last]))
+            cw_mid = (cw[last] - 0.5 * gw)[gid]
+            cy_mid = (cy[last] - 0.5 * gy)[gid]
+            # written as "through the unit" so the untied formula applies: add half the unit
+            cw = cw_mid + 0.5 * wc
+            cy = cy_mid + 0.5 * wyc
+        cw += cw0
+        cy += cy0
+        return yc, wc, wyc, cw, cy, end_w, end_y
+
+    # pass 1: sum w y (2F - 1) = 2 sum w y (W(<=y)~ - w/2) / W - Y
+    S, cw0, cy0 = 0.0, 0.0, 0.0
+    for a, b in bounds:
+        yc, wc, wyc, cw, cy, cw0, cy0 = running(a, b, cw0, cy0)
+        S += float(np.dot(wyc, cw)) - 0.5 * float(np.dot(wyc, wc))
+    A = 2 * S / W**2 - mu
+    G = A / mu
+    K = 2 * Y / W - 2 * A - mu + G * mu
+    # pass 2: the linearised variable, accumulated as sum (sqrt(c) IF / W)^2
+    M, cw0, cy0 = 0.0, 0.0, 0.0
+    scale = 1.0 / (mu * W)
+    for a, b in bounds:
+        yc, wc, wyc, cw, cy, cw0, cy0 = running(a, b, cw0, cy0)
+        q = yc * cw
+        q -= cy
+        q *= 2.0 / W
+        q -= (1 + G) * yc
+        q += K
+        q *= (np.sqrt(wc) if fweights else wc) * scale
+        M += float(np.dot(q, q))
+    return G, M

@@ -168,9 +168,18 @@ def prepare(
     if sample.n_obs < 1:
         raise EmptySampleError(f"no rows left for the inequality estimates ({sample.describe()})")
     m = sample.mask
-    y = yv[m]
+    complete = sample.n_obs == len(frame)
+    # read-only arrays: a view of the caller's data is never written to
+    y = yv if complete else yv[m]
     fw = design.weights is not None and design.weight_type == "fweight"
-    w = frame.loc[m, design.weights].to_numpy(dtype=float) if design.weights else np.ones(len(y))
+    if design.weights:
+        wcol = frame[design.weights].to_numpy(dtype=float)
+        w = wcol if complete else wcol[m]
+    else:
+        w = np.ones(len(y))
+    y, w = y.view(), w.view()
+    y.setflags(write=False)
+    w.setflags(write=False)
     psu = strata = None
     if design.psu:
         key = (
@@ -183,9 +192,7 @@ def prepare(
             strata = pd.factorize(frame.loc[m, design.strata], sort=True)[0]
     groups, levels = None, []
     if by is not None:
-        gcol = frame.loc[m, by]
-        codes, uniq = pd.factorize(gcol, sort=True)
-        groups, levels = codes, list(uniq)
+        groups, levels = _group_codes(frame[by] if complete else frame.loc[m, by])
     extra = {c: frame.loc[m, c].to_numpy() for _, cols in extra_roles for c in cols}
     wl = "unweighted"
     if design.weights:
@@ -206,6 +213,19 @@ def prepare(
         weights_label=wl,
         extra_cols=extra,
     )
+
+
+def _group_codes(col: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes 0..L-1 of the sorted group levels (O(n) for small-range integer columns)."""
+    if pd.api.types.is_integer_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 1_000_000:
+            present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
+            lookup = np.cumsum(present) - 1
+            return lookup[v - lo], [lo + int(i) for i in np.flatnonzero(present)]
+    codes, uniq = pd.factorize(col, sort=True)
+    return codes, list(uniq)
 
 
 def _psu_sums(prep: Prepared, z: np.ndarray) -> np.ndarray:
@@ -243,8 +263,10 @@ def unit_meat(ws: np.ndarray, z: np.ndarray, fweights: bool) -> np.ndarray:
 
     Any order of the units gives the same matrix, so sorted arrays can be used as they are.
     """
-    c = ws if fweights else ws * ws
-    return (z * c[:, None]).T @ z
+    if fweights:
+        return (z * ws[:, None]).T @ z
+    v = z * ws[:, None]
+    return v.T @ v
 
 
 def linearized_vcov(
@@ -314,12 +336,18 @@ def check_boot(n_boot, random_state):
         )
 
 
-def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state):
-    """Yield ``n_boot`` weight multipliers (shape (n,)) of the Rao-Wu rescaling bootstrap.
+def bootstrap_draws(prep: Prepared, n_boot: int, random_state):
+    """Yield ``n_boot`` replicate draws of the Rao-Wu rescaling bootstrap, as ``(kind, draw)``.
 
-    PSUs (or units, without PSUs; expanded units with frequency weights) are resampled
-    n_h - 1 times with replacement within each stratum and rescaled by n_h/(n_h - 1), so the
-    replicate weight of unit i is ``w_i * multiplier_i``.
+    PSUs (or units without PSUs; expanded units with frequency weights) are resampled n_h - 1
+    times with replacement within each stratum and rescaled by n_h/(n_h - 1); the replicate
+    weight of unit i is ``w_i * multiplier_i``. Kinds:
+
+    * ``"unit"``: multipliers of exchangeable units (no PSUs, no frequency weights), shape
+      (n,); any assignment of the n values to the n units has the same distribution, so a
+      caller may apply them in its own (sorted) order without a gather;
+    * ``"psu"``: one multiplier per PSU, shape (n_psu,), indexed by the PSU codes;
+    * ``"row"``: multipliers per row in row order (frequency weights), shape (n,).
     """
     rng = np.random.default_rng(random_state)
     n = len(prep.y)
@@ -329,11 +357,11 @@ def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state):
             p = prep.w / prep.w.sum()
             for _ in range(n_boot):
                 counts = rng.multinomial(N - 1, p)
-                yield counts * (N / (N - 1)) / prep.w
+                yield "row", counts * (N / (N - 1)) / prep.w
         else:
             for _ in range(n_boot):
                 counts = np.bincount(rng.integers(0, n, n - 1), minlength=n)
-                yield counts * (n / (n - 1))
+                yield "unit", counts * (n / (n - 1))
         return
     G = int(prep.psu.max()) + 1
     h_of_psu = np.zeros(G, dtype=int)
@@ -346,7 +374,13 @@ def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state):
             nh = len(idx)
             draw = rng.integers(0, nh, nh - 1)
             r[idx] = np.bincount(draw, minlength=nh) * (nh / (nh - 1))
-        yield r[prep.psu]
+        yield "psu", r
+
+
+def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state):
+    """Yield ``n_boot`` weight multipliers in row order, shape (n,) (see :func:`bootstrap_draws`)."""
+    for kind, draw in bootstrap_draws(prep, n_boot, random_state):
+        yield draw[prep.psu] if kind == "psu" else draw
 
 
 def bootstrap_vcov(reps: np.ndarray, prep: Prepared, n_boot: int, seed_text: str):

@@ -127,29 +127,38 @@ def _features(y: np.ndarray, alphas: list[float]) -> np.ndarray:
     return np.column_stack([np.ones_like(y), y] + [_phi(y, a, logy) for a in alphas])
 
 
-def _subset_sums(y, w, c, g, G: int, alphas: list[float]):
-    """Per group, from row subsets and dot products (few groups, no PSUs).
+def _subset_sums(x, w, fweights: bool, g, G: int, alphas: list[float]):
+    """Per group sums for the linearised variance, in cache-sized chunks (no PSUs).
 
     Returns sum w a (G, r), sum c a (G, r) and sum c a a' (G, r, r) for the features
-    a = [1, y, phi_a(y) ...].
+    a = [1, x, phi_a(x) ...], with c = w^2 (pweights, aweights) or c = w (fweights). Each chunk
+    and group fills one reused buffer of feature rows scaled by sqrt(c) and adds one BLAS
+    product, so no array of length n is allocated.
     """
+    chunk = 1 << 15
     r = 2 + len(alphas)
-    Sw, Sc, Saa = np.empty((G, r)), np.empty((G, r)), np.empty((G, r, r))
-    for k in range(G):
-        sel = g == k
-        yk, wk, ck = y[sel], w[sel], c[sel]
-        logy = None
-        if any(a in (0, 1) for a in alphas):
-            with np.errstate(divide="ignore"):
-                logy = np.log(yk)
-        f = [None, yk] + [_phi(yk, a, logy) for a in alphas]
-        cf = [ck] + [ck * f[j] for j in range(1, r)]
-        for j in range(r):
-            Sw[k, j] = wk.sum() if j == 0 else np.dot(wk, f[j])
-            Sc[k, j] = ck.sum() if j == 0 else np.dot(ck, f[j])
-            for l in range(j, r):
-                v = cf[j].sum() if l == 0 else np.dot(cf[j], f[l])
-                Saa[k, j, l] = Saa[k, l, j] = v
+    Sw, Sc, Saa = np.zeros((G, r)), np.zeros((G, r)), np.zeros((G, r, r))
+    need_log = any(a in (0, 1) for a in alphas)
+    buf = np.empty((min(chunk, len(x)), r), order="F")
+    for a0 in range(0, len(x), chunk):
+        xc, wc, gc = x[a0 : a0 + chunk], w[a0 : a0 + chunk], g[a0 : a0 + chunk]
+        for k in range(G):
+            sel = gc == k
+            xk = xc[sel]
+            sq = np.sqrt(wc[sel]) if fweights else wc[sel]  # sqrt(c)
+            F = buf[: len(xk)]
+            F[:, 0] = sq
+            np.multiply(sq, xk, out=F[:, 1])
+            logx = None
+            if need_log:
+                with np.errstate(divide="ignore"):
+                    logx = np.log(xk)
+            for j, a in enumerate(alphas):
+                np.multiply(sq, _phi(xk, a, logx), out=F[:, 2 + j])
+            Saa[k] += F.T @ F
+            sc = sq @ F  # sum c a
+            Sc[k] += sc
+            Sw[k] += sc if fweights else F.sum(axis=0)
     return Sw, Sc, Saa
 
 
@@ -279,17 +288,6 @@ def compose_stable(est, names, Wg, Yg, SG, ST, alphas, zero, labels) -> None:
                 est[names.index(f"{n}: contribution share{labels[k]}")] = contrib[k] / total
 
 
-def _stable_point_estimates(est, names, prep, alphas, G, zero, by) -> None:
-    """Recompute the index terms in place from relative incomes (two-pass)."""
-    y, w, g = prep.y, prep.w, prep.groups
-    Wg = np.bincount(g, weights=w, minlength=G)
-    Yg = np.bincount(g, weights=w * y, minlength=G)
-    mug = np.where(zero, 1.0, Yg / Wg)
-    SG, ST = stable_sums(y, w, g, G, alphas, mug, Yg.sum() / Wg.sum())
-    labels = [f"[{by}={level_name(lev)}]" for lev in prep.levels]
-    compose_stable(est, names, Wg, Yg, SG, ST, alphas, zero, labels)
-
-
 def check_identities(est, names, alphas, labels) -> None:
     """Assert between + within = total and sum of contributions = within, per alpha."""
     for a in alphas:
@@ -406,9 +404,12 @@ def moment_vcov(prep: Prepared, A, g: np.ndarray, G: int, J: np.ndarray, m, cros
     w = prep.w
     W = w.sum()
     if prep.psu is None:
-        c = w if prep.fweights else w**2
-        Ch, Saa = cross if cross is not None else _group_cross(A, w, c, g, G)[1:]
-        return vcov_from_aggregates(J, m, W, unit=(Ch, Saa, c.sum(), prep.n_units))
+        if cross is None:
+            c = w if prep.fweights else w**2
+            cross = _group_cross(A, w, c, g, G)[1:]
+        Ch, Saa = cross
+        C0 = Ch[:, 0].sum()  # sum of c (the first feature is 1)
+        return vcov_from_aggregates(J, m, W, unit=(Ch, Saa, C0, prep.n_units))
     n_psu = int(prep.psu.max()) + 1
     code = prep.psu * G + g
     H = np.empty((n_psu * G, r))
@@ -497,14 +498,19 @@ def ge_decomposition(
     g = prep.groups
     r = 2 + len(alphas)
     cross = None
+    # every term but the group means is scale invariant: work with x = y / kappa (kappa the
+    # weighted mean, a fixed constant), which keeps the moment form free of cancellation
+    kappa = float(np.dot(prep.w, prep.y) / prep.w.sum())
+    if kappa <= 0:
+        raise IncomeDomainError("expected a positive mean income, found 0: GE indices undefined")
+    x = prep.y / kappa
     if prep.psu is None and vcov == "linearized" and G <= 16:
         # few groups, no PSUs: every sum the variance needs from one subset pass per group
-        c = prep.w if prep.fweights else prep.w**2
-        Sw, Sc, Saa = _subset_sums(prep.y, prep.w, c, g, G, alphas)
+        Sw, Sc, Saa = _subset_sums(x, prep.w, prep.fweights, g, G, alphas)
         m = (Sw / prep.w.sum()).reshape(-1)
         cross, A = (Sc, Saa), None
     else:
-        A = _features(prep.y, alphas)
+        A = _features(x, alphas)
         m = _group_moments(A, prep.w, g, G)
     if m[1::r].sum() <= 0:
         raise IncomeDomainError("expected a positive mean income, found 0: GE indices undefined")
@@ -519,7 +525,6 @@ def ge_decomposition(
     with np.errstate(divide="ignore", invalid="ignore"):
         est = f(m.astype(complex)).real
     names = _ge_term_names(prep.levels, by, alphas)
-    _stable_point_estimates(est, names, prep, alphas, G, zero, by)
     check_identities(est, names, alphas, [f"[{by}={level_name(v)}]" for v in prep.levels])
     extra = {
         "alphas": tuple(alphas),
@@ -546,6 +551,9 @@ def ge_decomposition(
         raise IncomeDomainError(
             f"a group index is undefined: {[n for n, e in zip(names, est, strict=True) if not np.isfinite(e)]}"
         )
+    # the group means are the only terms in money units: back from x = y / kappa
+    sc = np.array([kappa if t.startswith("mean[") else 1.0 for t in names])
+    est, V = est * sc, V * np.outer(sc, sc)
     return Results(
         terms=names,
         estimates=est,

@@ -42,12 +42,18 @@ import numpy as np
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.errors import EmptySampleError, UnknownOptionError
-from welfare.inequality._kernels import IndexSpec, SortedIncome, evaluate, parse_index
+from welfare.inequality._kernels import (
+    IndexSpec,
+    SortedIncome,
+    evaluate,
+    gini_meat_chunked,
+    parse_index,
+)
 from welfare.inequality._prepare import (
     VCOV_KINDS,
     IncomeDomainError,
     Prepared,
-    bootstrap_multipliers,
+    bootstrap_draws,
     bootstrap_vcov,
     check_boot,
     level_name,
@@ -122,6 +128,10 @@ def _one_group(prep: Prepared, sel, specs, gini_factor, keep_order: bool):
     s = SortedIncome(y, w, keep_order=keep_order)
     n_units = float(w.sum()) if prep.fweights else float(len(y))
     factor = n_units / (n_units - 1) if gini_factor and n_units > 1 else 1.0
+    if not keep_order and [sp.kind for sp in specs] == ["gini"]:
+        # the Gini alone without PSUs: cache-sized chunks, no per-unit arrays (census scale)
+        G, M = gini_meat_chunked(s, prep.fweights)
+        return s, np.array([factor * G]), None, np.array([[factor**2 * M]]), factor
     with np.errstate(divide="ignore", invalid="ignore"):
         vals, infl = evaluate(s, s.ws, specs, gini_factor=factor, n_units=n_units)
     infl /= s.ws.sum()  # linearised variable z = IF / W
@@ -278,11 +288,24 @@ def inequality(
         n_bad = 0
     else:
         reps = []
-        for mult in bootstrap_multipliers(prep, n_boot, random_state):
+        # per group, in its sorted order: weights, PSU codes, row numbers, and the slice of the
+        # exchangeable unit draws it takes (no gather of unit draws: they are exchangeable)
+        plan, start = [], 0
+        for s, sel, factor in sorted_parts:
+            rows = np.arange(len(prep.y)) if sel is None else np.flatnonzero(sel)
+            rows = rows[s.order]
+            psu_s = prep.psu[rows] if prep.psu is not None else None
+            plan.append((s, factor, rows, psu_s, slice(start, start + len(rows))))
+            start += len(rows)
+        for kind, draw in bootstrap_draws(prep, n_boot, random_state):
             row = []
-            for s, sel, factor in sorted_parts:
-                wb = prep.w * mult if sel is None else (prep.w * mult)[sel]
-                ws = s.sorted_weights(wb)
+            for s, factor, rows, psu_s, part in plan:
+                if kind == "unit":
+                    ws = s.ws * draw[part]
+                elif kind == "psu":
+                    ws = s.ws * draw[psu_s]
+                else:
+                    ws = s.ws * draw[rows]
                 if ws.sum() <= 0 or np.dot(ws, s.ys) <= 0:
                     row.append(np.full(len(specs), np.nan))
                     continue
