@@ -52,11 +52,41 @@ w = (2,118 / 80) M_vh / n_vh. 327 sampled households (138 e-households, 189 othe
 completely at random within the groups) have an item missing (income, education, urban work or
 e-commerce knowledge), so the complete-case analysis sample has 1,073 households, 453 of them
 e-households, as in the report.
+
+E-shop workers module (finding F4)
+----------------------------------
+Drawn after every household draw, from a generator seeded by the household generator's last
+draw, so the household data, their truth and the population are the same with or without it.
+
+Every e-household of the finite population hires employees with probability
+h_i = logistic(-0.65 + 0.8 (log y_i - 9.9)) (y_i its per-capita income; about 35%, so nearly two
+thirds of the e-shops have no employees, as published), and then n_i = 1 + Poisson(0.9) workers
+(almost all employers have fewer than five). For each worker:
+
+* worker_female ~ Bernoulli(0.55);
+* worker_age = 18 + round(Gamma(shape 2, scale 5)), capped at 60 (mean about 28, mode in the
+  early twenties);
+* months_worked = 12 with probability 0.85, otherwise uniform on 6..11 (seasonal help);
+* full-year log wage (RMB 2017, nominal)
+
+      log w = w0 + omega_v + 0.10 east + (-0.06) female + 0.02 (age - 18)
+              - 0.0005 (age - 18)^2 + e,                       e ~ N(0, 0.30^2),
+      omega_v = 0.12 (0.5 mu_v / sigma_mu + sqrt(0.75) xi_v),   xi_v ~ N(0, 1),
+
+  (east: Zhejiang, Jiangsu, Guangdong, Fujian, Shandong, Hebei; 0.10 is about
+  log(50,592 / 45,761), the NBS east/national ratio) and annual_wage = round(w months / 12),
+  in whole RMB. w0 = 10.60 puts the population mean annual wage near RMB 49,000 (eastern
+  provinces about 50,000), a little above the NBS 2017 average annual wage of urban private-unit
+  employees (RMB 45,761; eastern region 50,592); the sd of the log annual wage is about 0.36.
+  The population has about 8,000 workers; the sample about 390 workers of about 210 employers.
+
+Sample: every worker of every sampled e-household is interviewed; a worker carries the
+employer's design weight (pweights, PSU ``village_id``), so the weighted mean wage estimates the
+population mean wage of e-shop workers (``truth.worker_wage_mean``).
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -70,11 +100,22 @@ from welfare.data.design import SurveyDesign
 from welfare.data.readers import SurveyData
 from welfare.data.schema import EDUCATION_LEVELS
 from welfare.data.validate import validate_survey
-from welfare.errors import UnknownOptionError
+from welfare.datasets._common import freeze as _freeze
+from welfare.datasets._common import rng_from
 
-__all__ = ["taobao_village_survey", "SyntheticSurvey", "SYNTHETIC_LABEL", "DEFAULT_SEED"]
+__all__ = [
+    "taobao_village_survey",
+    "SyntheticSurvey",
+    "SYNTHETIC_LABEL",
+    "SYNTHETIC_WORKER_LABEL",
+    "DEFAULT_SEED",
+]
 
 SYNTHETIC_LABEL = "SYNTHETIC twin of the Taobao Village Survey (welfare.datasets, not real data)"
+SYNTHETIC_WORKER_LABEL = (
+    "SYNTHETIC twin of the Taobao Village Survey, e-shop workers module "
+    "(welfare.datasets, not real data)"
+)
 DEFAULT_SEED = 20190601
 
 PROVINCES = (
@@ -119,6 +160,40 @@ TAU = {"tau0": 0.26, "tau_know": 0.10, "tau_urban": 0.06, "tau_age": -0.04}
 N_E_SAMPLED, N_O_SAMPLED = 591, 809
 N_E_INCOMPLETE, N_O_INCOMPLETE = 138, 189
 FRAME_VILLAGES = 2118
+EAST_PROVINCES = ("Zhejiang", "Jiangsu", "Guangdong", "Fujian", "Shandong", "Hebei")
+# e-shop workers module (finding F4)
+WORKER = {
+    "hire_a0": -0.65,
+    "hire_log_income": 0.8,
+    "hire_log_income_centre": 9.9,
+    "extra_workers_poisson": 0.9,
+    "female_p": 0.55,
+    "age_gamma_shape": 2.0,
+    "age_gamma_scale": 5.0,
+    "full_year_p": 0.85,
+    "w0": 10.60,
+    "sigma_village": 0.12,
+    "rho_village_income": 0.5,
+    "east": 0.10,
+    "female": -0.06,
+    "age_minus_18": 0.02,
+    "age_minus_18_sq": -0.0005,
+    "sigma_e": 0.30,
+}
+WAGE_BENCHMARK_RMB_2017 = 45761  # NBS: urban private-unit employees, average annual wage 2017
+WAGE_BENCHMARK_EAST_RMB_2017 = 50592  # same, eastern region
+WORKER_COLUMNS = (
+    "worker_id",
+    "hh_id",
+    "province",
+    "county_id",
+    "village_id",
+    "weight",
+    "worker_female",
+    "worker_age",
+    "months_worked",
+    "annual_wage",
+)
 INCOME_COLUMNS = (
     "income_ecommerce",
     "income_wages",
@@ -144,12 +219,21 @@ class SyntheticSurvey:
         The finite population the sample was drawn from (with ``tau`` per household).
     seed : int
         Seed used.
+    workers : pandas.DataFrame or None
+        E-shop workers module: every worker of the sampled e-households (columns
+        :data:`WORKER_COLUMNS`), linked to ``data`` by ``hh_id``, labelled
+        :data:`SYNTHETIC_WORKER_LABEL`.
+    population_workers : pandas.DataFrame or None
+        The finite population of e-shop workers; ``population_row`` is the employer's row of
+        ``population``.
     """
 
     survey: SurveyData
     truth: MappingProxyType
     population: pd.DataFrame = field(repr=False)
     seed: int = DEFAULT_SEED
+    workers: pd.DataFrame | None = field(default=None, repr=False)
+    population_workers: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -166,12 +250,18 @@ class SyntheticSurvey:
         """The synthetic label shown in every table."""
         return self.survey.label
 
-
-def _freeze(obj):
-    """Read-only view, recursively (truth values cannot be changed by accident)."""
-    if isinstance(obj, dict):
-        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
-    return obj
+    @property
+    def worker_survey(self) -> SurveyData:
+        """The workers module with its design (pweights ``weight``, PSU ``village_id``)."""
+        if self.workers is None:
+            raise AttributeError("this SyntheticSurvey has no workers module")
+        return SurveyData(
+            data=self.workers,
+            design=SurveyDesign(weights="weight", weight_type="pweight", psu="village_id"),
+            codebook=None,
+            label=SYNTHETIC_WORKER_LABEL,
+            synthetic=True,
+        )
 
 
 def _edu_dummies(edu: np.ndarray) -> dict[str, np.ndarray]:
@@ -338,6 +428,82 @@ def _truth(vill, pop) -> dict[str, Any]:
     }
 
 
+def _worker_population(rng: np.random.Generator, vill: pd.DataFrame, pop: pd.DataFrame):
+    """E-shop workers of every e-household of the population (see the module docstring)."""
+    w = WORKER
+    xi = rng.normal(size=len(vill))
+    omega = w["sigma_village"] * (
+        w["rho_village_income"] * vill["mu"].to_numpy() / SIGMA_MU
+        + np.sqrt(1 - w["rho_village_income"] ** 2) * xi
+    )
+    omega = pd.Series(omega, index=vill["village_id"].to_numpy())
+    emp = pop.index[pop["e_household"].to_numpy() == 1].to_numpy()
+    logy = np.log(pop.loc[emp, "income_pc"].to_numpy())
+    hires = rng.random(len(emp)) < special.expit(
+        w["hire_a0"] + w["hire_log_income"] * (logy - w["hire_log_income_centre"])
+    )
+    n_workers = np.where(hires, 1 + rng.poisson(w["extra_workers_poisson"], len(emp)), 0)
+    rows = np.repeat(emp, n_workers)
+    m = len(rows)
+    female = (rng.random(m) < w["female_p"]).astype(float)
+    age = np.minimum(18 + np.round(rng.gamma(w["age_gamma_shape"], w["age_gamma_scale"], m)), 60.0)
+    months = np.where(rng.random(m) < w["full_year_p"], 12, rng.integers(6, 12, m))
+    village = pop.loc[rows, "village_id"].to_numpy()
+    east = pop.loc[rows, "province"].isin(EAST_PROVINCES).to_numpy().astype(float)
+    a18 = age - 18
+    logw = (
+        w["w0"]
+        + omega.loc[village].to_numpy()
+        + w["east"] * east
+        + w["female"] * female
+        + w["age_minus_18"] * a18
+        + w["age_minus_18_sq"] * a18**2
+        + rng.normal(0, w["sigma_e"], m)
+    )
+    out = pd.DataFrame(
+        {
+            "population_row": rows,
+            "province": pop.loc[rows, "province"].to_numpy(),
+            "county_id": pop.loc[rows, "county_id"].to_numpy(),
+            "village_id": village,
+            "worker_female": female,
+            "worker_age": age,
+            "months_worked": months.astype(np.int64),
+            "annual_wage": np.round(np.exp(logw) * months / 12),
+        }
+    )
+    out.attrs = {"welfare_label": SYNTHETIC_WORKER_LABEL, "welfare_synthetic": True}
+    return out
+
+
+def _worker_truth(pw: pd.DataFrame, pop: pd.DataFrame) -> dict[str, Any]:
+    wage = pw["annual_wage"].to_numpy()
+    east = pw["province"].isin(EAST_PROVINCES).to_numpy()
+    n_emp = int((pop["e_household"] == 1).sum())
+    per_emp = pw.groupby("population_row").size()
+    return {
+        "worker_label": SYNTHETIC_WORKER_LABEL,
+        "worker_population": int(len(pw)),
+        "worker_wage_mean": float(wage.mean()),
+        "worker_wage_median": float(np.median(wage)),
+        "worker_wage_mean_east": float(wage[east].mean()),
+        "worker_wage_sd_log": float(np.log(wage).std()),
+        "worker_share_above_benchmark": float(np.mean(wage >= WAGE_BENCHMARK_RMB_2017)),
+        "worker_share_above_benchmark_east": float(
+            np.mean(wage[east] >= WAGE_BENCHMARK_EAST_RMB_2017)
+        ),
+        "worker_share_female": float(pw["worker_female"].mean()),
+        "worker_share_full_year": float(np.mean(pw["months_worked"].to_numpy() == 12)),
+        "worker_wage_benchmark_rmb_2017": WAGE_BENCHMARK_RMB_2017,
+        "worker_wage_benchmark_east_rmb_2017": WAGE_BENCHMARK_EAST_RMB_2017,
+        "worker_wage_units": "RMB per year, 2017, nominal, whole RMB (months_worked / 12 of w)",
+        "worker_share_employers_no_employees": float(1 - len(per_emp) / n_emp),
+        "worker_share_employers_one_to_four": float((per_emp.to_numpy() < 5).sum() / n_emp),
+        "worker_dgp": dict(WORKER),
+        "worker_east_provinces": list(EAST_PROVINCES),
+    }
+
+
 @strict_keywords
 def taobao_village_survey(
     random_state: int | np.random.Generator = DEFAULT_SEED, *, confounding: float = 0.0
@@ -365,22 +531,30 @@ def taobao_village_survey(
         AMEs), ``income_gamma``, ``tau``, ``ate_log``, ``att_log``, ``atu_log``,
         ``population_share_e_households``, ``population_raw_gap_percent``, ...
 
+        ``workers`` (e-shop workers module, finding F4) has one row per worker of a sampled
+        e-household: ``worker_id`` (1..m), ``hh_id`` (the employer, a row of ``data``),
+        ``province, county_id, village_id``, ``weight`` (the employer's design weight;
+        pweights, PSU ``village_id``; :attr:`SyntheticSurvey.worker_survey` carries that
+        design), ``worker_female`` (0/1), ``worker_age`` (years), ``months_worked`` (months
+        employed in 2017, 1..12, mostly 12) and ``annual_wage`` (RMB 2017, nominal, whole RMB,
+        earned in the months worked); labelled :data:`SYNTHETIC_WORKER_LABEL`.
+        ``population_workers`` holds all e-shop workers of the population (``population_row``
+        is the employer's row of ``population``). Worker ``truth`` keys: ``worker_wage_mean`` and
+        ``worker_wage_median`` (population mean and median annual wage),
+        ``worker_share_above_benchmark`` (share with ``annual_wage >= 45761``),
+        ``worker_wage_benchmark_rmb_2017`` (45,761), ``worker_wage_benchmark_east_rmb_2017``
+        (50,592), ``worker_population`` (count), ``worker_wage_mean_east``,
+        ``worker_share_above_benchmark_east``, ``worker_wage_sd_log``,
+        ``worker_share_employers_no_employees``, ``worker_dgp`` (the parameters), ...
+
     Notes
     -----
     See the module docstring for the data-generating process. Every table built from it is
-    labelled with :data:`SYNTHETIC_LABEL`.
+    labelled with :data:`SYNTHETIC_LABEL`. The workers module is drawn from its own generator
+    after every household draw, so ``data``, ``population`` and the household ``truth`` keys do
+    not depend on it (a Generator passed as ``random_state`` gives one more draw to it).
     """
-    if isinstance(random_state, bool) or not isinstance(
-        random_state, numbers.Integral | np.random.Generator
-    ):
-        raise UnknownOptionError(
-            f"random_state: expected a non-negative integer or numpy Generator, found "
-            f"{random_state!r}"
-        )
-    if isinstance(random_state, numbers.Integral) and random_state < 0:
-        raise UnknownOptionError(f"random_state: expected an integer >= 0, found {random_state}")
-    seed = int(random_state) if isinstance(random_state, numbers.Integral) else None
-    rng = np.random.default_rng(seed if seed is not None else random_state)
+    seed, rng = rng_from(random_state)
     vill, pop = _population(rng, confounding)
     truth = _truth(vill, pop)
     # ---- stratified sample within villages: e-households over-sampled
@@ -397,8 +571,10 @@ def taobao_village_survey(
             take = grp.iloc[np.sort(rng.choice(len(grp), size=min(k, len(grp)), replace=False))]
             take = take.assign(weight=FRAME_VILLAGES / n_v * len(grp) / len(take))
             parts.append(take)
+    pop_rows = np.concatenate([p.index.to_numpy() for p in parts])
     s = pd.concat(parts, ignore_index=True)
     s = pd.concat([s, _sources(rng, s)], axis=1)
+    s["_population_row"] = pop_rows
     s["consumption_pc"] = np.round(
         np.exp(2.2 + 0.75 * np.log(s["income_pc"]) + rng.normal(0, 0.3, len(s))), 2
     )
@@ -455,9 +631,28 @@ def taobao_village_survey(
     )
     truth["seed"] = seed
     truth["confounding"] = confounding
+    # ---- e-shop workers module: its own generator, seeded after every household draw, so the
+    # household data above are the same with or without it
+    rng_w = np.random.default_rng(rng.integers(2**63))
+    pw = _worker_population(rng_w, vill, pop)
+    truth.update(_worker_truth(pw, pop))
+    employers = s.loc[s["e_household"] == 1, ["hh_id", "weight", "_population_row"]]
+    workers = (
+        pw.rename(columns={"population_row": "_population_row"})
+        .reset_index(names="_order")
+        .merge(employers, on="_population_row", how="inner", validate="many_to_one")
+        .sort_values(["hh_id", "_order"], kind="stable")
+        .reset_index(drop=True)
+    )
+    workers.insert(0, "worker_id", np.arange(1, len(workers) + 1))
+    workers = workers[list(WORKER_COLUMNS)].copy()
+    workers.attrs = {"welfare_label": SYNTHETIC_WORKER_LABEL, "welfare_synthetic": True}
+    SurveyDesign(weights="weight", weight_type="pweight", psu="village_id").check(workers)
     return SyntheticSurvey(
         survey=survey,
         truth=_freeze(truth),
         population=pop.drop(columns=["z", "eta", "alpha", "mu"]),
         seed=seed if seed is not None else -1,
+        workers=workers,
+        population_workers=pw,
     )
