@@ -510,3 +510,23 @@ def test_monte_carlo_linearised_and_bootstrap_match_sampling_sd():
     assert ratio_lin.between(0.9, 1.1).all(), ratio_lin
     assert ratio_boot.between(0.88, 1.12).all(), ratio_boot
     assert coverage.between(0.92, 0.975).all(), coverage
+
+
+def test_quantiles_hand_fweights_and_asymptotic_se(k01):
+    from welfare.inequality import quantiles
+
+    r = quantiles(np.arange(1.0, 11.0), probs=(0.5, 0.9, 0.25))
+    assert r.params.tolist() == [5.5, 9.5, 3.0]  # Stata's rule, by hand
+    d, c = k01
+    a = quantiles(d, "inc", probs=(0.3, 0.6))
+    b = quantiles(
+        c, "inc", probs=(0.3, 0.6), design=SurveyDesign(weights="f", weight_type="fweight")
+    )
+    np.testing.assert_allclose(b.params, a.params)
+    np.testing.assert_allclose(b.std_errors, a.std_errors, rtol=1e-10)
+    # normal data: SE of the median -> sqrt(p (1 - p)) / (phi(0) sqrt(n))
+    y = np.random.default_rng(4).normal(size=20_000)
+    q = quantiles(y, probs=(0.5,))
+    assert q.std_errors.iloc[0] == pytest.approx(
+        0.5 / stats.norm.pdf(0) / np.sqrt(20_000), rel=0.05
+    )

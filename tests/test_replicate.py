@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,11 +24,11 @@ def twin_run(tmp_path_factory):
 
 def test_report_manifest_tables_figures(twin_run):
     out, res = twin_run
-    assert set(res) == {"F1", "F2"}
+    assert set(res) == {"F1", "F2", "F3", "F4", "F8"}
     report = (out / "REPORT.md").read_text()
     assert "SYNTHETIC DATA" in report and "not evidence about China" in report
     assert "80 percent higher" in report and "[synthetic twin]" in report
-    assert "## F3" in report and "not implemented in this version" in report
+    assert "## F5" in report and "not implemented in this version" in report
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 20190601 and m["data"]["synthetic"] is True
     assert len(m["data"]["sha256"]) == 64 and m["data"]["analysis_sample"] == 1073
@@ -61,6 +62,36 @@ def test_report_manifest_tables_figures(twin_run):
     assert csv["synthetic"].all()
 
 
+def test_inequality_findings_on_the_twin(twin_run):
+    """F3, F4, F8: tables, figures, report lines, and estimates against the twin's truth."""
+    out, res = twin_run
+    report = (out / "REPORT.md").read_text()
+    for fid, stems, figs in (
+        ("F3", ["F3_inequality_by_participation", "F3_between_within", "F3_gini_by_source"],
+         ["F3_lorenz", "F3_sources"]),
+        ("F4", ["F4_eshop_wages", "F4_eshop_wages_share"], []),
+        ("F8", ["F8_concentration"], ["F8_lorenz_counties"]),
+    ):  # fmt: skip
+        assert f"## {fid}" in report and res[fid].here
+        for stem in stems:
+            text = (out / "tables" / f"{stem}.md").read_text()
+            assert text.startswith("**SYNTHETIC DATA")
+        for fig in figs:
+            assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
+    assert "45,761" in report and "0.90" in report
+    for fid in ("F3", "F4"):  # sampling estimates within 3 SE of the finite population
+        truth = pd.read_csv(out / "tables" / f"{fid}_truth.csv")
+        assert (truth["z_vs_truth"].abs() < 3).all(), truth
+    # the counties are a census: the estimates are the realised values exactly
+    f8 = pd.read_csv(out / "tables" / "F8_truth.csv")
+    assert (f8["estimate"] - f8["truth"]).abs().max() < 1e-12
+    src = pd.read_csv(out / "tables" / "F3_gini_by_source.csv")
+    ly = src[
+        src["term"].str.startswith("contribution_share[") & (src["column"] == "share of Gini (LY)")
+    ]
+    assert ly["estimate"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
 def test_same_seed_gives_identical_tables(twin_run, tmp_path):
     out, _ = twin_run
     run(out=tmp_path, progress=False, only=["F2"])
@@ -72,7 +103,7 @@ def test_unknown_and_unimplemented_findings_raise(tmp_path):
     with pytest.raises(ReplicationError, match="unknown"):
         run(out=tmp_path, only=["F9"], progress=False)
     with pytest.raises(ReplicationError, match="not implemented"):
-        run(out=tmp_path, only=["F3"], progress=False)
+        run(out=tmp_path, only=["F5"], progress=False)
     with pytest.raises(ReplicationError, match="codebook"):
         run(out=tmp_path, data=ROOT / "README.md", progress=False)
 
@@ -94,6 +125,26 @@ def test_cli_on_nsw_codebook(tmp_path):
     effects = (out / "tables" / "F2_treatment_effects.md").read_text()
     assert "SYNTHETIC" not in effects and "truth" not in effects
     assert "| PS matching (1-NN)" in effects and "within village" not in effects
+
+
+def test_inequality_findings_on_nsw(tmp_path):
+    """Real data without worker module or county table: F3 runs (zero earnings kept where the
+    index allows them, counted), F4 and F8 say why they are skipped."""
+    data = shared_file("data", "daag_nsw74demo.csv")
+    cb = ROOT / "replication" / "codebooks" / "nsw_dw.toml"
+    res = run(data=data, codebook=cb, out=tmp_path / "o", only=["F3", "F4", "F8"], progress=False)
+    assert "zero or negative values" in res["F3"].here[0]
+    t = pd.read_csv(tmp_path / "o" / "tables" / "F3_inequality_by_participation.csv")
+    gini_all = t[(t["row"] == "Gini") & (t["column"] == "all")]["estimate"].iloc[0]
+    y = pd.read_csv(data)["re78"].to_numpy()
+    n = len(y)
+    ys = np.sort(y)
+    assert gini_all == pytest.approx(
+        np.sum((2 * np.arange(1, n + 1) - n - 1) * ys) / (n * ys.sum())
+    )
+    assert "no worker module" in res["F4"].skipped[0]
+    assert "no county table" in res["F8"].skipped[0]
+    assert not (tmp_path / "o" / "tables" / "F3_gini_by_source.md").exists()
 
 
 def _cli(*args, cwd=None):

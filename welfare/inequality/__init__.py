@@ -9,12 +9,13 @@ from welfare.inequality.decompose import (
     gini_by_source,
     shapley_by_source,
 )
-from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality
+from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality, quantiles
 from welfare.inequality.large import ge_decomposition_dask, gini_dask
 
 __all__ = [
     "inequality",
     "gini",
+    "quantiles",
     "DEFAULT_INDICES",
     "IncomeDomainError",
     "IdentityError",

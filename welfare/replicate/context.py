@@ -86,6 +86,12 @@ class Context:
     seed : int
     population : pandas.DataFrame or None
         The synthetic twin's population with each household's true effect (``tau``).
+    workers : SurveyData or None
+        The e-shop workers module (finding F4), with its design; None when the data have none.
+    counties : pandas.DataFrame or None
+        The county panel (findings F6, F8); None when the data have none.
+    county_truth : mapping or None
+        The synthetic county panel's truth.
     """
 
     survey: SurveyData
@@ -94,6 +100,9 @@ class Context:
     out: Path
     seed: int
     population: Any = None
+    workers: Any = None
+    counties: Any = None
+    county_truth: Any = None
 
     @property
     def synthetic(self) -> bool:

@@ -29,6 +29,7 @@ import pandas as pd
 from welfare._options import strict_keywords
 from welfare.data.readers import SurveyData, read_survey
 from welfare.data.sample import EstimationSample, build_sample
+from welfare.datasets.county import county_panel
 from welfare.datasets.taobao import DEFAULT_SEED, taobao_village_survey
 from welfare.errors import ReplicationError, WelfareError
 from welfare.replicate.context import TWIN_SPEC, AnalysisSpec, Context, FindingResult
@@ -39,12 +40,12 @@ __all__ = ["run", "main", "FINDINGS", "analysis_sample"]
 FINDINGS: dict[str, str | None] = {
     "F1": "welfare.replication.f1_participation",
     "F2": "welfare.replication.f2_income_premium",
-    "F3": None,
-    "F4": None,
+    "F3": "welfare.replication.f3_inequality",
+    "F4": "welfare.replication.f4_wages",
     "F5": None,
     "F6": None,
     "F7": None,
-    "F8": None,
+    "F8": "welfare.replication.f8_concentration",
 }
 
 _PACKAGES = (
@@ -228,6 +229,9 @@ def run(
         twin = taobao_village_survey(seed)
         survey, truth, spec = twin.survey, dict(twin.truth), TWIN_SPEC
         population = twin.population
+        workers = twin.worker_survey
+        panel = county_panel(seed)
+        counties, county_truth = panel.data, panel.truth
         spec = replace(spec, label=survey.label)
     else:
         if codebook is None:
@@ -239,13 +243,24 @@ def run(
         codebook = resolve_codebook(codebook)
         survey = read_survey(data, codebook)
         truth, population = None, None
+        workers, counties, county_truth = None, None, None
         spec = AnalysisSpec.from_codebook(survey.codebook.analysis, survey.label)
     full, sample = analysis_sample(survey, spec)
     timings["data"] = time.perf_counter() - t0
     say(f"[data] {survey.label}: {sample.describe()}")
     out = _prepare_out(Path(out))
     sample.report().to_csv(out / "sample.csv", index=False)
-    ctx = Context(survey=full, spec=spec, truth=truth, out=out, seed=seed, population=population)
+    ctx = Context(
+        survey=full,
+        spec=spec,
+        truth=truth,
+        out=out,
+        seed=seed,
+        population=population,
+        workers=workers,
+        counties=counties,
+        county_truth=county_truth,
+    )
     results: dict[str, FindingResult] = {}
     for fid in ids:
         mod = FINDINGS[fid]

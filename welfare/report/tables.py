@@ -21,6 +21,7 @@ __all__ = [
     "balance_table",
     "effects_table",
     "format_number",
+    "grid_table",
     "regression_table",
     "tidy_frame",
     "truth_table",
@@ -453,4 +454,66 @@ def balance_table(balance: pd.DataFrame, *, title: str, digits: int = 3) -> Tabl
         body=body,
         notes=tuple(notes),
         long=balance.copy(),
+    )
+
+
+@strict_keywords
+def grid_table(
+    cells: Mapping[str, Mapping[str, tuple[Results, str] | str]],
+    *,
+    title: str,
+    digits: int = 3,
+    notes: Sequence[str] = (),
+) -> Table:
+    """Build a grid of estimates: rows x columns, each cell "estimate (SE)" of a Results term.
+
+    Parameters
+    ----------
+    cells : mapping of row label to mapping of column label to (Results, term) or str
+        A string is printed as it is (e.g. a published value); a missing cell is blank.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when any result is synthetic.
+    digits : int, default 3
+    notes : sequence of str
+        Added below the data and variance notes.
+
+    Returns
+    -------
+    Table
+        Body of "estimate (SE)" strings; ``long`` has the tidy numbers of every cell.
+    """
+    columns = list(dict.fromkeys(c for row in cells.values() for c in row))
+    body, long, results = {}, [], []
+    for row, cols in cells.items():
+        out = []
+        for c in columns:
+            cell = cols.get(c)
+            if cell is None:
+                out.append("")
+            elif isinstance(cell, str):
+                out.append(cell)
+            else:
+                res, term = cell
+                t = res.tidy().set_index("term").loc[term]
+                out.append(f"{_fmt(t.estimate, digits)} ({_fmt(t.std_error, digits)})")
+                long.append({"row": row, "column": c, "term": term, **t.to_dict(),
+                             "estimator": res.estimator})  # fmt: skip
+                results.append(res)
+        body[row] = out
+    df = pd.DataFrame(body, index=columns).T
+    synthetic = any(r.synthetic for r in results)
+    uniq = list({id(r): r for r in results}.values())
+    specs = list(dict.fromkeys(r.vcov_spec.describe() for r in uniq))
+    samples = list(dict.fromkeys(r.sample.describe() for r in uniq))
+    all_notes = [
+        *_data_notes(uniq),
+        "Standard errors in parentheses: " + " | ".join(specs) + ".",
+        "Sample: " + " | ".join(samples) + ".",
+        *notes,
+    ]
+    return Table(
+        title=("SYNTHETIC DATA - " if synthetic else "") + title,
+        body=df,
+        notes=tuple(all_notes),
+        long=pd.DataFrame(long),
     )
