@@ -36,6 +36,7 @@ from welfare.errors import (
     UnknownOptionError,
     VarianceError,
 )
+from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat
 
 VCOV_KINDS = ("linearized", "bootstrap")
@@ -404,3 +405,23 @@ def bootstrap_vcov(reps: np.ndarray, prep: Prepared, n_boot: int, seed_text: str
         df=df,
     )
     return V, spec, n_bad
+
+
+def results(prep: Prepared, *, terms, estimates, vcov, spec, estimator, estimand, extra=None,
+            notes=()) -> Results:  # fmt: skip
+    """A :class:`Results` carrying the sample, weights and data label of ``prep``."""
+    return Results(
+        terms=terms,
+        estimates=estimates,
+        vcov=vcov,
+        vcov_spec=spec,
+        estimator=estimator,
+        estimand=estimand,
+        sample=prep.sample,
+        n_obs=int(round(prep.n_units)),
+        weights=prep.weights_label,
+        data_label=prep.label,
+        synthetic=prep.synthetic,
+        extra=extra,
+        notes=notes,
+    )

@@ -62,6 +62,7 @@ from welfare.inequality._prepare import (
     level_name,
     linearized_vcov,
     prepare,
+    results,
 )
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat
@@ -299,6 +300,26 @@ def check_identities(est, names, alphas, labels) -> None:
         assert_adds_up(f"{n} sum of group contributions", est[ci : ci + G].sum(), est[i + 2])
 
 
+def ge_setup(m: np.ndarray, G: int, alphas: list[float]):
+    """Zero-income groups, the moments not to differentiate, the term function and its value.
+
+    A group whose incomes are all zero has no variation in its income moments, so those are
+    skipped by the Jacobian (their derivative is irrelevant and x log x has none at 0).
+    """
+    r = 2 + len(alphas)
+    zero = m.reshape(G, r)[:, 1] == 0
+    skip = np.zeros(G * r, dtype=bool)
+    for gi in np.flatnonzero(zero):
+        skip[gi * r + 1 : gi * r + r] = True
+
+    def f(mv):
+        return _ge_terms(mv, G, alphas, zero)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = f(m.astype(complex)).real
+    return zero, skip, f, est
+
+
 def _ge_term_names(levels, by, alphas):
     lv = [f"[{by}={level_name(v)}]" for v in levels]
     names = [f"pop_share{x}" for x in lv] + [f"income_share{x}" for x in lv]
@@ -514,16 +535,7 @@ def ge_decomposition(
         m = _group_moments(A, prep.w, g, G)
     if m[1::r].sum() <= 0:
         raise IncomeDomainError("expected a positive mean income, found 0: GE indices undefined")
-    zero = m.reshape(G, r)[:, 1] == 0
-    skip = np.zeros(G * r, dtype=bool)
-    for gi in np.flatnonzero(zero):
-        skip[gi * r + 1 : gi * r + r] = True
-
-    def f(mv):
-        return _ge_terms(mv, G, alphas, zero)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        est = f(m.astype(complex)).real
+    zero, skip, f, est = ge_setup(m, G, alphas)
     names = _ge_term_names(prep.levels, by, alphas)
     check_identities(est, names, alphas, [f"[{by}={level_name(v)}]" for v in prep.levels])
     extra = {
@@ -554,18 +566,14 @@ def ge_decomposition(
     # the group means are the only terms in money units: back from x = y / kappa
     sc = np.array([kappa if t.startswith("mean[") else 1.0 for t in names])
     est, V = est * sc, V * np.outer(sc, sc)
-    return Results(
+    return results(
+        prep,
         terms=names,
         estimates=est,
         vcov=V,
-        vcov_spec=spec,
+        spec=spec,
         estimator="GE decomposition by group (Shorrocks 1984)",
         estimand=f"between/within inequality of {income or 'income'} by {by}",
-        sample=prep.sample,
-        n_obs=int(round(prep.n_units)),
-        weights=prep.weights_label,
-        data_label=prep.label,
-        synthetic=prep.synthetic,
         extra=extra,
         notes=(
             "within = sum_g v_g^(1-alpha) s_g^alpha GE_g; between = GE of the group means; "
@@ -775,18 +783,14 @@ def gini_by_source(
         V, spec, n_bad = bootstrap_vcov(np.array(reps), prep, n_boot, f", seed {random_state}")
         extra["bootstrap_failed"] = n_bad
     assert len(names) == 1 + 6 * K
-    return Results(
+    return results(
+        prep,
         terms=names,
         estimates=est,
         vcov=V,
-        vcov_spec=spec,
+        spec=spec,
         estimator="Gini decomposition by income source (Lerman & Yitzhaki 1985)",
         estimand="Gini of total income = sum of " + " + ".join(sources),
-        sample=prep.sample,
-        n_obs=int(round(prep.n_units)),
-        weights=prep.weights_label,
-        data_label=prep.label,
-        synthetic=prep.synthetic,
         extra=extra,
         notes=("G = sum_k S_k G_k R_k (asserted); elasticity = C_k/G - S_k.",),
     )
@@ -952,18 +956,14 @@ def shapley_by_source(
             reps.append(np.concatenate([[vb[full]], pb, pb / vb[full]]))
         V, vspec, n_bad = bootstrap_vcov(np.array(reps), prep, n_boot, f", seed {random_state}")
         extra["bootstrap_failed"] = n_bad
-    return Results(
+    return results(
+        prep,
         terms=names,
         estimates=est,
         vcov=V,
-        vcov_spec=vspec,
+        spec=vspec,
         estimator=f"Shapley decomposition of {spec.label} by income source (Shorrocks 2013)",
         estimand=f"{spec.name} of total income = sum of " + " + ".join(sources),
-        sample=prep.sample,
-        n_obs=int(round(prep.n_units)),
-        weights=prep.weights_label,
-        data_label=prep.label,
-        synthetic=prep.synthetic,
         extra=extra,
         notes=(
             f"Sources eliminated by setting them to {'zero' if elimination == 'zero' else 'their mean'}; "

@@ -59,6 +59,7 @@ from welfare.inequality._prepare import (
     level_name,
     linearized_vcov,
     prepare,
+    results,
     unit_meat,
 )
 from welfare.inference.results import Results
@@ -339,18 +340,14 @@ def inequality(
         )
     if n_bad:
         notes.append(f"{n_bad} bootstrap replicate(s) with an undefined index left out.")
-    return Results(
+    return results(
+        prep,
         terms=terms,
         estimates=est_all,
         vcov=V_all,
-        vcov_spec=spec,
+        spec=spec,
         estimator="inequality indices",
         estimand=f"inequality of {income_name}" + (f" by {by}" if by else ""),
-        sample=prep.sample,
-        n_obs=int(round(prep.n_units)),
-        weights=prep.weights_label,
-        data_label=prep.label,
-        synthetic=prep.synthetic,
         extra=extra,
         notes=notes,
     )
@@ -432,18 +429,14 @@ def quantiles(
         Z[s.order, j] = z
     V, spec = linearized_vcov(prep, Z)
     terms = [f"p{100 * p:g}" for p in probs]
-    return Results(
+    return results(
+        prep,
         terms=terms,
         estimates=est,
         vcov=V,
-        vcov_spec=spec,
+        spec=spec,
         estimator="weighted quantiles",
         estimand=f"quantiles of {income or 'income'}",
-        sample=prep.sample,
-        n_obs=int(round(n_units)),
-        weights=prep.weights_label,
-        data_label=prep.label,
-        synthetic=prep.synthetic,
         notes=(
             "Quantiles by Stata's rule; linearised SEs with a Gaussian kernel density at the "
             "quantile (Silverman's bandwidth).",

@@ -40,10 +40,10 @@ from welfare.inequality.decompose import (
     _complex_jacobian,
     _ge_name,
     _ge_term_names,
-    _ge_terms,
     _phi,
     check_identities,
     compose_stable,
+    ge_setup,
     stable_sums,
     vcov_from_aggregates,
 )
@@ -294,16 +294,8 @@ def ge_decomposition_dask(
     m = (Sw / W).reshape(-1)
     if Sw[:, 1].sum() <= 0:
         raise IncomeDomainError("expected a positive mean income, found 0: GE indices undefined")
-    zero = Sw[:, 1] == 0
-    skip = np.zeros(G * r, dtype=bool)
-    for gi in np.flatnonzero(zero):
-        skip[gi * r + 1 : gi * r + r] = True
-
-    def f(mv):
-        return _ge_terms(mv, G, alphas, zero)
-
+    zero, skip, f, est = ge_setup(m, G, alphas)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = f(m.astype(complex)).real
         J = _complex_jacobian(f, m, skip)
     names = _ge_term_names(levels, by, alphas)
     Wg, Yg = Sw[:, 0], Sw[:, 1]
