@@ -98,8 +98,8 @@ def run(ctx: Context) -> FindingResult:
         title=f"F3. Inequality of {y} among {labels[1]} and {labels[0]}",
         notes=(
             f"Income: {ctx.describe(y)}; groups by {ctx.describe(d)}.",
-            "Gini: population convention; shares from the Lorenz curve; P90/P10 SEs use a "
-            "kernel density at the quantiles.",
+            "Gini: population convention; shares from the Lorenz curve; P90/P10 SEs use the "
+            "Woodruff slope of the quantile function.",
         ),
     )
     # ---- between / within

@@ -79,7 +79,7 @@ def run(ctx: Context) -> FindingResult:
             "Benchmark: NBS, average annual wage of employees of urban private units, 2017 "
             "(RMB 45,761; eastern region 50,592), taken as known.",
             "Workers carry their employer household's design weight; SEs clustered by village "
-            "(t reference with G - 1 df); quantile SEs linearised with a kernel density.",
+            "(t reference with G - 1 df); quantile SEs linearised (Woodruff density).",
         ),
     )
     out.tables["F4_eshop_wages_share"] = grid_table(

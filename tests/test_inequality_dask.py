@@ -127,3 +127,24 @@ def test_dask_bad_input(client, frame):
         dd.from_pandas(frame.fillna({"y": 0.0}), npartitions=3), "y", by="g", nonpositive="exclude"
     )
     assert ("income <= 0 (mld)", 7) in excl.sample.dropped
+
+
+def test_dask_categorical_groups_keep_category_order(client, frame):
+    cat = frame.assign(g=pd.Categorical(frame["g"], categories=["c", "a", "b"]))
+    a = ge_decomposition(cat, "y", by="g", alpha=1)
+    b = ge_decomposition_dask(dd.from_pandas(cat, npartitions=4), "y", by="g", alpha=1)
+    assert a.terms == b.terms
+    np.testing.assert_allclose(b.params, a.params, rtol=1e-10)
+
+
+def test_dask_type_checks(client, frame):
+    with pytest.raises(InvalidWeightError, match="real numbers"):
+        gini_dask(dd.from_pandas(frame.assign(w=frame["w"].astype(str)), npartitions=2), "y",
+                  weights="w")  # fmt: skip
+    from welfare.errors import DataError, UnknownOptionError
+
+    with pytest.raises(DataError, match="real numbers"):
+        ge_decomposition_dask(dd.from_pandas(frame.assign(y=frame["y"] > 100), npartitions=2),
+                              "y", by="g")  # fmt: skip
+    with pytest.raises(UnknownOptionError, match="npartitions"):
+        gini_dask(dd.from_pandas(frame, npartitions=2), "y", npartitions=0)

@@ -27,7 +27,8 @@ data: an application of the estimating equations approach. *Survey Methodology* 
 Essama-Nssah, B. & Lambert, P. J. (2012). Influence functions for policy impact analysis. In
 *Inequality, Mobility and Segregation*, Research on Economic Inequality 20, 135-159.
 doi:10.1108/S1049-2585(2012)0000020009
-Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*. Chapman & Hall.
+Woodruff, R. S. (1952). Confidence intervals for medians and other position measures. *JASA*
+47(260), 635-646. doi:10.1080/01621459.1952.10483443
 """
 
 from __future__ import annotations
@@ -115,6 +116,13 @@ def parse_index(text: str) -> IndexSpec:
     """
     if not isinstance(text, str):
         raise UnknownOptionError(f"index: expected a name such as {EXAMPLES}, found {text!r}")
+    spec = _parse(text)
+    if not (np.isfinite(spec.param) and np.isfinite(spec.param2)):
+        raise UnknownOptionError(f"index {text!r}: expected a finite parameter")
+    return spec
+
+
+def _parse(text: str) -> IndexSpec:
     t = ALIASES.get(text.strip().lower(), text.strip().lower()).replace(" ", "")
     t = ALIASES.get(t, t)
     if t == "gini":
@@ -207,12 +215,16 @@ class SortedIncome:
         self.n = len(y)
         big = POLARS_MIN <= self.n < 2**32 and _polars() is not None
         if keep_order or w is None:
+            # by income, then weight, then row: tied units in an order set by their values
             if big:
                 pl = _polars()
-                idx = pl.DataFrame({"y": y}).with_row_index("i").sort(["y", "i"])["i"]
+                cols = {"y": y} if w is None else {"y": y, "w": np.asarray(w, dtype=float)}
+                idx = pl.DataFrame(cols).with_row_index("i").sort([*cols, "i"])["i"]
                 self.order = idx.to_numpy().astype(np.int64)
-            else:
+            elif w is None:
                 self.order = np.argsort(y, kind="stable")
+            else:
+                self.order = np.lexsort((np.asarray(w, dtype=float), y))
             self.ys = y[self.order]
             self.ws = None if w is None else np.asarray(w, dtype=float)[self.order]
         elif big:
@@ -274,18 +286,37 @@ def quantile(s: SortedIncome, ws: np.ndarray, p: float) -> float:
     return float(s.ys[i])
 
 
-def density_at(s: SortedIncome, ws: np.ndarray, q: float, n_units: float) -> float:
-    """Gaussian-kernel density at ``q`` with Silverman's (1986) rule-of-thumb bandwidth."""
-    W = ws.sum()
-    mu = np.dot(ws, s.ys) / W
-    sd = np.sqrt(max(np.dot(ws, (s.ys - mu) ** 2) / W, 0.0))
-    iqr = quantile(s, ws, 0.75) - quantile(s, ws, 0.25)
-    spread = min(sd, iqr / 1.349) if iqr > 0 else sd
-    h = 0.9 * spread * n_units ** (-0.2)
-    if h <= 0:
-        return float("nan")
-    z = (q - s.ys) / h
-    return float(np.dot(ws, np.exp(-0.5 * z * z)) / (W * h * np.sqrt(2 * np.pi)))
+def quantile_density(s: SortedIncome, ws: np.ndarray, p: float, n_eff: float) -> float:
+    """Density at the p-quantile from the slope of the quantile function (Woodruff 1952).
+
+    f = 2h / (Q(p + h) - Q(p - h)) with h = 1.96 sqrt(p (1 - p) / n_eff), the half-width of a
+    95% interval for the distribution function at the quantile (Q(0) is the minimum, Q(1) the
+    maximum). Unlike a kernel density at a point it spans real data on both sides, so a
+    quantile that falls in a wide gap between two observations still gets a finite slope.
+    Returns ``inf`` when Q is flat over the interval (a quantile on a mass point: no local
+    sampling variation).
+
+    References
+    ----------
+    Woodruff, R. S. (1952). Confidence intervals for medians and other position measures.
+    *JASA* 47(260), 635-646. doi:10.1080/01621459.1952.10483443
+    Francisco, C. A. & Fuller, W. A. (1991). Quantile estimation with a complex survey design.
+    *Annals of Statistics* 19(1), 454-469. doi:10.1214/aos/1176347993
+    """
+    h = 1.96 * np.sqrt(p * (1 - p) / n_eff)
+    lo, hi = max(p - h, 0.0), min(p + h, 1.0)
+    q_lo = s.ys[0] if lo <= 0 else quantile(s, ws, lo)
+    q_hi = s.ys[-1] if hi >= 1 else quantile(s, ws, hi)
+    if q_hi <= q_lo:
+        return float("inf")
+    return float((hi - lo) / (q_hi - q_lo))
+
+
+def effective_n(ws: np.ndarray, fweights: bool) -> float:
+    """Sampled units behind the weights: the sum of frequency weights, else Kish's (sum w)^2 / sum w^2."""
+    if fweights:
+        return float(ws.sum())
+    return float(ws.sum() ** 2 / np.dot(ws, ws))
 
 
 def lorenz_ordinate(s: SortedIncome, ws: np.ndarray, p: float, cw=None, cy=None):
@@ -311,7 +342,7 @@ def evaluate(
     *,
     want_if: bool = True,
     gini_factor: float = 1.0,
-    n_units: float | None = None,
+    fweights: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Values of ``specs`` and, optionally, their influence functions (sorted order).
 
@@ -325,8 +356,9 @@ def evaluate(
         Also return the influence functions, shape (n, len(specs)).
     gini_factor : float
         Multiplies the Gini (1 or n/(n - 1)).
-    n_units : float, optional
-        Number of sampled units for the density bandwidth (default: rows).
+    fweights : bool
+        The weights are frequency weights (for the effective sample size of the quantile
+        densities).
 
     Returns
     -------
@@ -338,7 +370,7 @@ def evaluate(
     wy = ws * y
     Y = float(wy.sum())
     mu = Y / W
-    n_units = float(s.n if n_units is None else n_units)
+    n_eff = effective_n(ws, fweights)
     vals = np.empty(len(specs))
     infl = np.empty((s.n, len(specs))) if want_if else None
     cache: dict = {}
@@ -384,7 +416,7 @@ def evaluate(
             q = quantile(s, ws, p)
             if_q = None
             if want_if:
-                f = density_at(s, ws, q, n_units)
+                f = quantile_density(s, ws, p, n_eff)
                 if_q = (p - (y <= q)) / f
             cache[key] = (q, if_q)
         return cache[key]

@@ -31,6 +31,7 @@ from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample, build_sample
 from welfare.errors import (
     DataError,
+    DesignError,
     EmptySampleError,
     InvalidWeightError,
     UnknownOptionError,
@@ -79,18 +80,54 @@ def level_name(v) -> str:
     return str(v)
 
 
-def as_frame(data, income, weights, weight_type):
+def _numeric_kind(values) -> bool:
+    """True for real numbers (integers or floats; not bool, complex, text or objects)."""
+    return np.asarray(values).dtype.kind in "iuf"
+
+
+def pow2_scale(values: np.ndarray) -> float:
+    """A power of two near max |values| (1 for all zeros): dividing by it is exact in floating
+    point (ties and sums are kept), and it keeps powers and products of huge or tiny incomes
+    from overflowing or underflowing."""
+    m = float(np.max(np.abs(values))) if len(values) else 0.0
+    return float(2.0 ** np.round(np.log2(m))) if m > 0 and np.isfinite(m) else 1.0
+
+
+def check_numeric(frame: pd.DataFrame, column: str, role: str) -> None:
+    """Raise :class:`DataError` unless ``column`` holds real numbers (bool and text refused)."""
+    col = frame[column]
+    if (
+        not pd.api.types.is_numeric_dtype(col)
+        or pd.api.types.is_bool_dtype(col)
+        or (pd.api.types.is_complex_dtype(col))
+    ):
+        raise DataError(
+            f"{role} {column!r}: expected real numbers, found dtype {col.dtype} "
+            f"(values such as {col.dropna().unique()[:3].tolist()})"
+        )
+
+
+def as_frame(data, income, weights, weight_type, design):
     """Accept an array of incomes (with optional weights array) or a frame with column names."""
     if isinstance(data, np.ndarray | list | tuple | pd.Series):
         y = np.asarray(data)
         if y.ndim != 1:
             raise DataError(f"income: expected a 1-D array, found shape {y.shape}")
+        if not _numeric_kind(y):
+            raise DataError(
+                f"income: expected an array of real numbers, found dtype {y.dtype} "
+                f"(values such as {y[:3].tolist()})"
+            )
         if income is not None:
             raise UnknownOptionError(
                 "income= names a column; with an array of incomes leave it out"
             )
-        frame = pd.DataFrame({"income": pd.to_numeric(pd.Series(y), errors="raise")})
-        design = None
+        if design is not None:
+            raise UnknownOptionError(
+                "design= needs a data frame with the design columns; with an array of incomes "
+                "pass weights= (and weight_type=), or put the data in a frame"
+            )
+        frame = pd.DataFrame({"income": y.astype(float)})
         if weights is not None:
             wv = np.asarray(weights)
             if wv.ndim != 1 or len(wv) != len(y):
@@ -98,12 +135,23 @@ def as_frame(data, income, weights, weight_type):
                     f"weights: expected a 1-D array of length {len(y)} (one per income), found "
                     f"shape {wv.shape}"
                 )
-            frame["weight"] = wv
+            if not _numeric_kind(wv):
+                raise InvalidWeightError(f"weights: expected real numbers, found dtype {wv.dtype}")
+            frame["weight"] = wv.astype(float)
             design = SurveyDesign(weights="weight", weight_type=weight_type)
+        elif weight_type != "pweight":
+            raise UnknownOptionError(
+                f"weight_type={weight_type!r} without weights=: expected weights to go with it"
+            )
         return frame, "income", design
     if weights is not None:
         raise UnknownOptionError(
             "weights= is for arrays; with a data frame pass design=SurveyDesign(weights=...)"
+        )
+    if weight_type != "pweight":
+        raise UnknownOptionError(
+            "weight_type= is for arrays; with a data frame the SurveyDesign carries it "
+            f"(found weight_type={weight_type!r})"
         )
     if not isinstance(income, str):
         raise UnknownOptionError(f"income: expected a column name, found {income!r}")
@@ -122,6 +170,7 @@ def prepare(
     extra_roles=(),
     weights=None,
     weight_type: str = "pweight",
+    exclude_hint: bool = True,
 ) -> Prepared:
     """Build the estimation sample and its arrays (input never modified).
 
@@ -130,7 +179,7 @@ def prepare(
     MissingColumnError, InvalidWeightError, EmptySampleError, IncomeDomainError
     """
     check_option("nonpositive", nonpositive, NONPOSITIVE)
-    frame0, income, design_arr = as_frame(data, income, weights, weight_type)
+    frame0, income, design_arr = as_frame(data, income, weights, weight_type, design)
     if design_arr is not None:
         design = design_arr
     inp = unpack(frame0, design)
@@ -149,10 +198,13 @@ def prepare(
     if design.strata:
         roles.append(("stratum", [design.strata]))
     sample = build_sample(frame, roles, min_obs=1)
-    col = frame[income]
-    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        raise DataError(f"income {income!r}: expected numbers, found dtype {col.dtype}")
-    yv = col.to_numpy(dtype=float, na_value=np.nan)
+    check_numeric(frame, income, "income")
+    for role, cols in extra_roles:
+        for c in cols:
+            check_numeric(frame, c, role)
+    if by is not None and by == income:
+        raise UnknownOptionError(f"by={by!r} is the income column itself; expected a group column")
+    yv = frame[income].to_numpy(dtype=float, na_value=np.nan)
     if domain != "any":
         bad = (yv <= 0) if domain == "positive" else (yv < 0)
         bad &= sample.mask
@@ -162,8 +214,13 @@ def prepare(
                 raise IncomeDomainError(
                     f"income {income!r}: {domain_reason} needs incomes "
                     f"{'> 0' if domain == 'positive' else '>= 0'}; found {int(bad.sum())} "
-                    f"value(s) {what} (e.g. {yv[bad][:3].tolist()}); pass nonpositive='exclude' "
-                    "to leave them out (counted), or choose indices defined for them"
+                    f"value(s) {what} (e.g. {yv[bad][:3].tolist()})"
+                    + (
+                        "; pass nonpositive='exclude' to leave them out (counted), or choose "
+                        "indices defined for them"
+                        if exclude_hint
+                        else ""
+                    )
                 )
             sample = sample.extend(f"income {what} ({domain_reason})", ~bad)
     if sample.n_obs < 1:
@@ -194,6 +251,12 @@ def prepare(
     groups, levels = None, []
     if by is not None:
         groups, levels = _group_codes(frame[by] if complete else frame.loc[m, by])
+        names = [level_name(v) for v in levels]
+        if len(set(names)) < len(names):
+            raise DataError(
+                f"by={by!r}: group labels {levels} print alike ({names}); expected distinct "
+                "labels (recode the column to one type)"
+            )
     extra = {c: frame.loc[m, c].to_numpy() for _, cols in extra_roles for c in cols}
     wl = "unweighted"
     if design.weights:
@@ -329,15 +392,18 @@ def check_boot(n_boot, random_state):
             "vcov='bootstrap' needs random_state (an integer seed or numpy Generator) so that "
             "the replicates can be reproduced; found None"
         )
-    if isinstance(random_state, bool) or not isinstance(
-        random_state, numbers.Integral | np.random.Generator
+    if (
+        isinstance(random_state, bool)
+        or not isinstance(random_state, numbers.Integral | np.random.Generator)
+        or (isinstance(random_state, numbers.Integral) and random_state < 0)
     ):
         raise UnknownOptionError(
-            f"random_state: expected an integer seed or numpy Generator, found {random_state!r}"
+            "random_state: expected an integer seed >= 0 or numpy Generator, found "
+            f"{random_state!r}"
         )
 
 
-def bootstrap_draws(prep: Prepared, n_boot: int, random_state):
+def bootstrap_draws(prep: Prepared, n_boot: int, random_state, order=None):
     """Yield ``n_boot`` replicate draws of the Rao-Wu rescaling bootstrap, as ``(kind, draw)``.
 
     PSUs (or units without PSUs; expanded units with frequency weights) are resampled n_h - 1
@@ -348,17 +414,26 @@ def bootstrap_draws(prep: Prepared, n_boot: int, random_state):
       (n,); any assignment of the n values to the n units has the same distribution, so a
       caller may apply them in its own (sorted) order without a gather;
     * ``"psu"``: one multiplier per PSU, shape (n_psu,), indexed by the PSU codes;
-    * ``"row"``: multipliers per row in row order (frequency weights), shape (n,).
+    * ``"row"``: multipliers per row (frequency weights), shape (n,).
+
+    Without PSUs the draws are in the positions of ``order`` (a permutation of the rows that
+    depends on the data only, not on their order): position k belongs to row ``order[k]``, so
+    the same seed gives the same replicates for any row order of the input.
     """
     rng = np.random.default_rng(random_state)
     n = len(prep.y)
     if prep.psu is None:
+        if prep.n_units < 2:
+            raise VarianceError(
+                f"bootstrap: expected at least 2 sampled units, found {prep.n_units:g}"
+            )
+        w = prep.w if order is None else prep.w[order]
         if prep.fweights:
-            N = int(round(prep.w.sum()))
-            p = prep.w / prep.w.sum()
+            N = int(round(w.sum()))
+            p = w / w.sum()
             for _ in range(n_boot):
                 counts = rng.multinomial(N - 1, p)
-                yield "row", counts * (N / (N - 1)) / prep.w
+                yield "row", counts * (N / (N - 1)) / w
         else:
             for _ in range(n_boot):
                 counts = np.bincount(rng.integers(0, n, n - 1), minlength=n)
@@ -369,6 +444,12 @@ def bootstrap_draws(prep: Prepared, n_boot: int, random_state):
     if prep.strata is not None:
         h_of_psu[prep.psu] = prep.strata
     members = [np.flatnonzero(h_of_psu == h) for h in range(int(h_of_psu.max()) + 1)]
+    small = [h for h, idx in enumerate(members) if len(idx) < 2]
+    if small:
+        raise DesignError(
+            f"bootstrap: expected at least 2 PSUs in every stratum, found {len(small)} "
+            "stratum/strata with one (or one PSU in all); collapse strata"
+        )
     for _ in range(n_boot):
         r = np.zeros(G)
         for idx in members:
@@ -378,10 +459,28 @@ def bootstrap_draws(prep: Prepared, n_boot: int, random_state):
         yield "psu", r
 
 
-def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state):
-    """Yield ``n_boot`` weight multipliers in row order, shape (n,) (see :func:`bootstrap_draws`)."""
-    for kind, draw in bootstrap_draws(prep, n_boot, random_state):
-        yield draw[prep.psu] if kind == "psu" else draw
+def canonical_order(prep: Prepared, *columns: np.ndarray) -> np.ndarray:
+    """A permutation of the rows that depends on their values only (ties are identical rows)."""
+    keys = [prep.w, prep.y, *columns]
+    if prep.groups is not None:
+        keys.append(prep.groups)
+    return np.lexsort(keys[::-1])
+
+
+def bootstrap_multipliers(prep: Prepared, n_boot: int, random_state, *columns):
+    """Yield ``n_boot`` weight multipliers in row order, shape (n,) (see :func:`bootstrap_draws`).
+
+    ``columns`` (e.g. income sources) join income, weight and group in the canonical order that
+    makes the replicates independent of the input's row order.
+    """
+    order = canonical_order(prep, *columns) if prep.psu is None else None
+    for kind, draw in bootstrap_draws(prep, n_boot, random_state, order):
+        if kind == "psu":
+            yield draw[prep.psu]
+        else:
+            m = np.empty(len(draw))
+            m[order] = draw
+            yield m
 
 
 def bootstrap_vcov(reps: np.ndarray, prep: Prepared, n_boot: int, seed_text: str):
@@ -409,7 +508,26 @@ def bootstrap_vcov(reps: np.ndarray, prep: Prepared, n_boot: int, seed_text: str
 
 def results(prep: Prepared, *, terms, estimates, vcov, spec, estimator, estimand, extra=None,
             notes=()) -> Results:  # fmt: skip
-    """A :class:`Results` carrying the sample, weights and data label of ``prep``."""
+    """A :class:`Results` carrying the sample, weights and data label of ``prep``.
+
+    Raises
+    ------
+    IncomeDomainError
+        A non-finite estimate (never returned as NaN).
+    VarianceError
+        A non-finite variance.
+    """
+    est = np.asarray(estimates, dtype=float)
+    bad = [t for t, e in zip(terms, est, strict=True) if not np.isfinite(e)]
+    if bad:
+        raise IncomeDomainError(
+            f"{estimator}: {bad[:5]} undefined (a zero mean or quantile, or incomes so "
+            "dispersed that a power or exponential overflows)"
+        )
+    d = np.diag(np.asarray(vcov, dtype=float))
+    bad = [t for t, v in zip(terms, d, strict=True) if not np.isfinite(v) or v < 0]
+    if bad:
+        raise VarianceError(f"{estimator}: no finite variance for {bad[:5]}")
     return Results(
         terms=terms,
         estimates=estimates,

@@ -18,6 +18,8 @@ Kakwani, N. C. (1977). Applications of Lorenz curves in economic analysis. *Econ
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -48,13 +50,21 @@ def _curve(x: np.ndarray, r: np.ndarray, w: np.ndarray, grid: np.ndarray):
 
 
 def _grid(points) -> np.ndarray:
-    if isinstance(points, int | np.integer) and not isinstance(points, bool):
+    if isinstance(points, bool):
+        raise UnknownOptionError(f"points: expected an integer >= 2 or fractions, found {points}")
+    if isinstance(points, int | np.integer):
         if points < 2:
             raise UnknownOptionError(f"points: expected an integer >= 2, found {points}")
         return np.linspace(0.0, 1.0, int(points))
-    g = np.asarray(points, dtype=float)
-    if g.ndim != 1 or np.any((g < 0) | (g > 1)):
-        raise UnknownOptionError("points: expected an integer or fractions in [0, 1]")
+    try:
+        g = np.asarray(points, dtype=float)
+    except (TypeError, ValueError):
+        g = np.array([np.nan])
+    if g.ndim != 1 or g.size == 0 or not np.all((g >= 0) & (g <= 1)):
+        raise UnknownOptionError(
+            f"points: expected an integer >= 2 or a non-empty list of fractions in [0, 1], "
+            f"found {points!r}"
+        )
     return g
 
 
@@ -108,6 +118,7 @@ def lorenz_curve(
         domain="nonnegative",
         domain_reason="a Lorenz curve",
         extra_roles=extra,
+        exclude_hint=False,
     )
     r_all = prep.extra_cols[rank_by].astype(float) if extra else prep.y
     frames = []
@@ -153,7 +164,7 @@ def concentration_share(
     float
         A fraction in [0, 1].
     """
-    if not 0 < top < 1:
+    if isinstance(top, bool) or not isinstance(top, numbers.Real) or not 0 < top < 1:
         raise UnknownOptionError(f"top: expected a fraction in (0, 1), found {top!r}")
     c = lorenz_curve(data, amount, rank_by=rank_by, design=design, points=[1 - top])
     return float(1 - c["share"].iloc[0])

@@ -43,13 +43,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 
 import numpy as np
 import pandas as pd
 
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
-from welfare.errors import DataError, EmptySampleError, UnknownOptionError, WelfareError
+from welfare.errors import (
+    DataError,
+    EmptySampleError,
+    UnknownOptionError,
+    VarianceError,
+    WelfareError,
+)
 from welfare.inequality._kernels import SortedIncome, evaluate, parse_index
 from welfare.inequality._prepare import (
     VCOV_KINDS,
@@ -61,6 +68,7 @@ from welfare.inequality._prepare import (
     clean_vcov,
     level_name,
     linearized_vcov,
+    pow2_scale,
     prepare,
     results,
 )
@@ -90,11 +98,16 @@ def assert_adds_up(what: str, parts: float, total: float) -> None:
 
 # ================================================================ group decomposition
 def _alphas(alpha) -> list[float]:
-    vals = [alpha] if np.isscalar(alpha) else list(alpha)
+    vals = [alpha] if np.ndim(alpha) == 0 else list(np.asarray(alpha).ravel())
     out = []
     for a in vals:
-        if isinstance(a, bool) or not isinstance(a, int | float):
-            raise UnknownOptionError(f"alpha: expected numbers such as 0, 1, 2, found {a!r}")
+        if isinstance(a, bool | np.bool_) or not isinstance(a, numbers.Real) or not np.isfinite(a):
+            raise UnknownOptionError(f"alpha: expected finite numbers such as 0, 1, 2, found {a!r}")
+        if abs(float(a)) > 10:
+            raise UnknownOptionError(
+                f"alpha: expected values in [-10, 10] (beyond that the GE moments overflow), "
+                f"found {a!r}"
+            )
         if float(a) not in out:
             out.append(float(a))
     if not out:
@@ -394,6 +407,8 @@ def vcov_from_aggregates(
         return clean_vcov(V), spec
     H, Wc, h_of_psu = psu
     n_psu = len(Wc)
+    if n_psu < 2:
+        raise VarianceError(f"expected at least 2 PSUs for a variance, found {n_psu}")
     U = (H - Wc[:, None] * m[None, :]) @ J.T / W
     if h_of_psu is None:
         Mt, _, _ = meat(U, clusters=np.arange(n_psu))
@@ -512,6 +527,13 @@ def ge_decomposition(
         data, income, design=design, by=by, domain=dom, nonpositive=nonpositive, domain_reason=who
     )
     G = len(prep.levels)
+    sizes = np.bincount(prep.groups, minlength=G)
+    if G >= 2 and (sizes < 2).any():
+        small = [level_name(v) for v, k in zip(prep.levels, sizes, strict=True) if k < 2]
+        raise EmptySampleError(
+            f"by={by!r}: expected at least 2 observations in every group, found fewer in "
+            f"group(s) {small[:10]}"
+        )
     if G < 2:
         raise EmptySampleError(
             f"by={by!r}: expected at least 2 groups, found {G} ({[level_name(v) for v in prep.levels]})"
@@ -521,7 +543,8 @@ def ge_decomposition(
     cross = None
     # every term but the group means is scale invariant: work with x = y / kappa (kappa the
     # weighted mean, a fixed constant), which keeps the moment form free of cancellation
-    kappa = float(np.dot(prep.w, prep.y) / prep.w.sum())
+    top = float(np.max(prep.y)) or 1.0
+    kappa = top * float(np.dot(prep.w, prep.y / top) / prep.w.sum())  # overflow-safe mean
     if kappa <= 0:
         raise IncomeDomainError("expected a positive mean income, found 0: GE indices undefined")
     x = prep.y / kappa
@@ -541,6 +564,7 @@ def ge_decomposition(
     extra = {
         "alphas": tuple(alphas),
         "groups": {level_name(v): int((g == j).sum()) for j, v in enumerate(prep.levels)},
+        "group_terms": {level_name(v): f"[{by}={level_name(v)}]" for v in prep.levels},
     }
     if vcov == "linearized":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -590,14 +614,24 @@ def decomposition_frame(res: Results, alpha: float | None = None) -> pd.DataFram
     pandas.DataFrame
         Columns ``group, pop_share, income_share, mean, index, contribution,
         contribution_share`` (and ``*_se``) for one alpha (default: the first).
+
+    Raises
+    ------
+    UnknownOptionError
+        ``res`` is not a GE decomposition, or ``alpha`` was not estimated.
     """
-    a = res.extra["alphas"][0] if alpha is None else float(alpha)
+    if "group_terms" not in res.extra:
+        raise UnknownOptionError(
+            f"expected a ge_decomposition result, found one of {res.estimator!r}"
+        )
+    alphas = res.extra["alphas"]
+    a = alphas[0] if alpha is None else float(alpha)
+    if a not in alphas:
+        raise UnknownOptionError(f"alpha={alpha!r} was not estimated; expected one of {alphas}")
     n = _ge_name(a)
     p, se = res.params, res.std_errors
     rows = []
-    for gname in res.extra["groups"]:
-        lab = next(t for t in p.index if t.startswith("pop_share[") and t.endswith(f"={gname}]"))
-        suffix = lab[len("pop_share") :]
+    for gname, suffix in res.extra["group_terms"].items():
         row = {"group": gname}
         for col, key in (
             ("pop_share", f"pop_share{suffix}"),
@@ -614,11 +648,19 @@ def decomposition_frame(res: Results, alpha: float | None = None) -> pd.DataFram
 
 
 # ================================================================ by income source
-def _source_prep(data, sources, design, extra_roles=()):
-    if isinstance(sources, str) or len(sources) < 2:
+def _source_list(sources) -> list[str]:
+    """Validate the income-source column names (a list, not one string)."""
+    if isinstance(sources, str) or not isinstance(sources, list | tuple) or len(sources) < 2:
         raise UnknownOptionError(
             f"sources: expected a list of at least 2 income-source columns, found {sources!r}"
         )
+    if not all(isinstance(c, str) for c in sources):
+        raise UnknownOptionError(f"sources: expected column names (str), found {sources!r}")
+    return list(sources)
+
+
+def _source_prep(data, sources, design, extra_roles=()):
+    sources = _source_list(sources)
     if len(set(sources)) != len(sources):
         raise UnknownOptionError(f"sources: expected distinct columns, found {sources}")
     prep = prepare(
@@ -636,6 +678,10 @@ def _source_prep(data, sources, design, extra_roles=()):
             f"income source(s) {zero} are zero for every unit of the sample: nothing to "
             "decompose; expected sources with some income (drop them)"
         )
+    if prep.n_units < 2:
+        raise EmptySampleError(f"expected at least 2 sampled units, found {prep.n_units:g}")
+    scale = pow2_scale(Y)  # every term is scale invariant: avoid overflow, keep ties exact
+    Y, means = Y / scale, means / scale
     if np.dot(prep.w, Y.sum(axis=1)) <= 0:
         raise IncomeDomainError("expected a positive mean total income, found <= 0")
     return prep, Y, means
@@ -765,8 +811,14 @@ def gini_by_source(
     check_option("vcov", vcov, VCOV_KINDS)
     if vcov == "bootstrap":
         check_boot(n_boot, random_state)
-    prep, Y, _ = _source_prep(data, list(sources), design)
-    est, infl, _parts = _ly(Y, prep.w, want_if=(vcov == "linearized"))
+    sources = _source_list(sources)
+    prep, Y, _ = _source_prep(data, sources, design)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est, infl, _parts = _ly(Y, prep.w, want_if=(vcov == "linearized"))
+    if est[0] <= 0:
+        raise IncomeDomainError(
+            "the Gini of total income is 0 (all units equal): its shares by source are undefined"
+        )
     K = Y.shape[1]
     assert_adds_up("sum of source contributions to the Gini", est[4::6].sum(), est[0])
     assert_adds_up("sum of contribution shares", est[5::6].sum(), 1.0)
@@ -776,7 +828,7 @@ def gini_by_source(
         V, spec = linearized_vcov(prep, infl / prep.w.sum())
     else:
         reps = []
-        for mult in bootstrap_multipliers(prep, n_boot, random_state):
+        for mult in bootstrap_multipliers(prep, n_boot, random_state, *Y.T[1:]):
             with np.errstate(divide="ignore", invalid="ignore"):
                 v, _, _ = _ly(Y, prep.w * mult, want_if=False)
             reps.append(v)
@@ -855,7 +907,7 @@ def shapley_by_source(
             "elimination='mean' has no linearised variance here (the equalised levels are "
             "estimated too); use vcov='bootstrap'"
         )
-    sources = list(sources)
+    sources = _source_list(sources)
     if len(sources) > 10:
         raise UnknownOptionError(
             f"sources: expected at most 10 (2^K subsets are evaluated), found {len(sources)}"
@@ -885,8 +937,9 @@ def shapley_by_source(
             raise IncomeDomainError(
                 f"{spec.name} of the income from sources {[sources[k] for k in S]}: found "
                 f"{int(bad.sum())} unit(s) outside the index's domain "
-                f"({'> 0' if spec.domain == 'positive' else '>= 0'}); choose the Gini or "
-                "elimination='mean'"
+                f"({'> 0' if spec.domain == 'positive' else '>= 0'}); "
+                + ("choose the Gini or " if spec.kind != "gini" else "")
+                + "use elimination='mean'"
             )
         if np.dot(prep.w, y) <= 0:
             raise IncomeDomainError(
@@ -926,6 +979,11 @@ def shapley_by_source(
     vals, ifs = values(prep.w, vcov == "linearized")
     full = tuple(range(K))
     total = vals[full]
+    if not total > 0:
+        raise IncomeDomainError(
+            f"the {spec.name} of total income is {total:g} (all units equal?): its shares by "
+            "source are undefined"
+        )
     phi = shapley(vals)
     assert_adds_up(f"sum of Shapley contributions to {spec.name}", phi.sum(), total)
     est = np.concatenate([[total], phi, phi / total])
@@ -950,7 +1008,7 @@ def shapley_by_source(
         V, vspec = linearized_vcov(prep, Z)
     else:
         reps = []
-        for mult in bootstrap_multipliers(prep, n_boot, random_state):
+        for mult in bootstrap_multipliers(prep, n_boot, random_state, *Y.T[1:]):
             vb, _ = values(prep.w * mult, False)
             pb = shapley(vb)
             reps.append(np.concatenate([[vb[full]], pb, pb / vb[full]]))

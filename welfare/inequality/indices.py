@@ -29,13 +29,15 @@ multiplies it by n/(n - 1), n the sampled units (the sum of frequency weights).
 
 Standard errors: ``vcov="linearized"`` (default) is the design variance of the influence
 function (Deville 1999; Binder & Kovacevic 1995 for the Gini; Essama-Nssah & Lambert 2012 for
-quantiles and shares), with the survey's PSUs and strata; the quantile ratios use a Gaussian
-kernel density at the quantiles (Silverman's rule). ``vcov="bootstrap"`` is the seeded Rao-Wu
+quantiles and shares), with the survey's PSUs and strata; the quantile ratios use the slope
+of the quantile function over a Woodruff (1952) interval as the density at each quantile. ``vcov="bootstrap"`` is the seeded Rao-Wu
 rescaling bootstrap by PSU within strata. Frequency weights give the expanded data's estimates
 and linearised standard errors exactly.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
@@ -58,6 +60,7 @@ from welfare.inequality._prepare import (
     check_boot,
     level_name,
     linearized_vcov,
+    pow2_scale,
     prepare,
     results,
     unit_meat,
@@ -89,6 +92,11 @@ def parse_indices(indices) -> list[IndexSpec]:
     """Parse and de-duplicate index names."""
     if isinstance(indices, str):
         indices = (indices,)
+    if not isinstance(indices, list | tuple):
+        raise UnknownOptionError(
+            f"indices: expected a name or a list/tuple of names (in the order wanted), found "
+            f"{indices!r}"
+        )
     specs = []
     for t in indices:
         sp = parse_index(t)
@@ -112,8 +120,8 @@ def _check_values(specs, vals, what: str) -> None:
     if bad:
         raise IncomeDomainError(
             f"{what}: the indices {bad} are undefined (a zero mean income, a zero lower "
-            "quantile in a percentile ratio, or no dispersion for a density); expected a "
-            "positive mean and positive quantiles"
+            "quantile in a percentile ratio, or incomes so dispersed that a power overflows); "
+            "expected a positive mean and positive quantiles"
         )
 
 
@@ -121,12 +129,12 @@ def _one_group(prep: Prepared, sel, specs, gini_factor, keep_order: bool):
     """Values, and the linearised variables (rows order) or their meat (without PSUs)."""
     y = prep.y if sel is None else prep.y[sel]
     w = prep.w if sel is None else prep.w[sel]
-    if (w * y).sum() <= 0:
+    if (w * (y / pow2_scale(y))).sum() <= 0:
         raise IncomeDomainError(
             f"expected a positive mean income, found mean {np.average(y, weights=w):.6g}"
             " (all incomes zero?): inequality indices are undefined"
         )
-    s = SortedIncome(y, w, keep_order=keep_order)
+    s = SortedIncome(y / pow2_scale(y), w, keep_order=keep_order)  # indices scale free
     n_units = float(w.sum()) if prep.fweights else float(len(y))
     factor = n_units / (n_units - 1) if gini_factor and n_units > 1 else 1.0
     if not keep_order and [sp.kind for sp in specs] == ["gini"]:
@@ -134,7 +142,7 @@ def _one_group(prep: Prepared, sel, specs, gini_factor, keep_order: bool):
         G, M = gini_meat_chunked(s, prep.fweights)
         return s, np.array([factor * G]), None, np.array([[factor**2 * M]]), factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        vals, infl = evaluate(s, s.ws, specs, gini_factor=factor, n_units=n_units)
+        vals, infl = evaluate(s, s.ws, specs, gini_factor=factor, fweights=prep.fweights)
     infl /= s.ws.sum()  # linearised variable z = IF / W
     if keep_order:
         z = np.empty_like(infl)
@@ -298,15 +306,12 @@ def inequality(
             psu_s = prep.psu[rows] if prep.psu is not None else None
             plan.append((s, factor, rows, psu_s, slice(start, start + len(rows))))
             start += len(rows)
-        for kind, draw in bootstrap_draws(prep, n_boot, random_state):
+        order = np.concatenate([rows for _, _, rows, _, _ in plan])
+        for kind, draw in bootstrap_draws(prep, n_boot, random_state, order):
             row = []
-            for s, factor, rows, psu_s, part in plan:
-                if kind == "unit":
-                    ws = s.ws * draw[part]
-                elif kind == "psu":
-                    ws = s.ws * draw[psu_s]
-                else:
-                    ws = s.ws * draw[rows]
+            for s, factor, _rows, psu_s, part in plan:
+                # unit and frequency-weight draws come in the positions of `order`
+                ws = s.ws * (draw[psu_s] if kind == "psu" else draw[part])
                 if ws.sum() <= 0 or np.dot(ws, s.ys) <= 0:
                     row.append(np.full(len(specs), np.nan))
                     continue
@@ -335,8 +340,8 @@ def inequality(
     ]
     if any(sp.kind == "ratio" for sp in specs) and vcov == "linearized":
         notes.append(
-            "Percentile-ratio SEs use a Gaussian kernel density at the quantiles "
-            "(Silverman's bandwidth)."
+            "Percentile-ratio SEs use the Woodruff (1952) slope of the quantile function as "
+            "the density at each quantile."
         )
     if n_bad:
         notes.append(f"{n_bad} bootstrap replicate(s) with an undefined index left out.")
@@ -377,9 +382,11 @@ def quantiles(
 
     Quantiles follow Stata's rule (the first value whose cumulative weight exceeds pW; the
     average of two neighbours at an exact hit). The linearised variable is
-    z_i = (p - 1[y_i <= q_p]) / (f(q_p) W) with a Gaussian kernel density f at the quantile
-    (Silverman's bandwidth), and its design variance uses the PSUs and strata (Deville 1999;
-    Binder & Kovacevic 1995).
+    z_i = (p - 1[y_i <= q_p]) / (f W), whose design variance uses the PSUs and strata (Deville
+    1999; Francisco & Fuller 1991); the density f is the slope of the weighted quantile function
+    over p +/- 1.96 sqrt(p (1 - p) / n_eff) (Woodruff 1952), which stays finite when a quantile
+    falls in a gap between observations. A quantile on a mass point of the data (flat quantile
+    function around it) has SE 0.
 
     Parameters
     ----------
@@ -401,34 +408,32 @@ def quantiles(
     Raises
     ------
     UnknownOptionError
-        A fraction outside (0, 1).
-    VarianceError
-        No dispersion around a quantile (zero density).
+        A fraction outside (0, 1), or repeated fractions.
     """
-    from welfare.errors import VarianceError
-    from welfare.inequality._kernels import density_at, quantile
+    from welfare.inequality._kernels import effective_n, quantile, quantile_density
 
     probs = [probs] if np.isscalar(probs) else list(probs)
-    if not probs or any(not isinstance(p, int | float) or not 0 < p < 1 for p in probs):
+    if (
+        not probs
+        or any(isinstance(p, bool) or not isinstance(p, numbers.Real) for p in probs)
+        or any(not 0 < p < 1 for p in probs)
+    ):
         raise UnknownOptionError(f"probs: expected fractions in (0, 1), found {probs!r}")
+    terms = [f"p{100 * float(p):g}" for p in probs]
+    if len(set(terms)) < len(terms):
+        raise UnknownOptionError(f"probs: expected distinct fractions, found {probs!r}")
     prep = prepare(data, income, design=design, weights=weights, weight_type=weight_type)
-    s = SortedIncome(prep.y, prep.w)
-    n_units = prep.n_units
+    scale = pow2_scale(prep.y)  # overflow-safe and exact: y / 2^k
+    s = SortedIncome(prep.y / scale, prep.w)
     W = s.ws.sum()
+    n_eff = effective_n(s.ws, prep.fweights)
     est, Z = [], np.empty((len(prep.y), len(probs)))
     for j, p in enumerate(probs):
         q = quantile(s, s.ws, p)
-        f = density_at(s, s.ws, q, n_units)
-        if not (np.isfinite(f) and f > 0):
-            raise VarianceError(
-                f"quantile p={p:g}: expected a positive density around {q:.6g}, found none "
-                "(no dispersion)"
-            )
-        est.append(q)
-        z = (p - (s.ys <= q)) / (f * W)
-        Z[s.order, j] = z
+        f = quantile_density(s, s.ws, p, n_eff)
+        est.append(q * scale)
+        Z[s.order, j] = (p - (s.ys <= q)) / (f * W) * scale
     V, spec = linearized_vcov(prep, Z)
-    terms = [f"p{100 * p:g}" for p in probs]
     return results(
         prep,
         terms=terms,
@@ -438,7 +443,7 @@ def quantiles(
         estimator="weighted quantiles",
         estimand=f"quantiles of {income or 'income'}",
         notes=(
-            "Quantiles by Stata's rule; linearised SEs with a Gaussian kernel density at the "
-            "quantile (Silverman's bandwidth).",
+            "Quantiles by Stata's rule; linearised SEs with the Woodruff (1952) slope of the "
+            "quantile function as the density.",
         ),
     )

@@ -28,6 +28,7 @@ import pandas as pd
 from welfare._options import check_option, strict_keywords
 from welfare.data.sample import EstimationSample
 from welfare.errors import (
+    DataError,
     EmptySampleError,
     InvalidWeightError,
     MissingColumnError,
@@ -76,7 +77,8 @@ def _dask():
     return dask, dd
 
 
-def _check_frame(ddf, cols):
+def _check_frame(ddf, cols, numeric=()):
+    """Type of the frame, presence of the columns, real-number dtypes (from the metadata)."""
     _, dd = _dask()
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"data: expected a dask DataFrame, found {type(ddf).__name__}")
@@ -85,6 +87,17 @@ def _check_frame(ddf, cols):
         raise MissingColumnError(
             f"column(s) {missing} not found in the dask DataFrame; available: {list(ddf.columns)[:30]}"
         )
+    for role, c in numeric:
+        if c is None:
+            continue
+        dt = ddf.dtypes[c]
+        if (
+            not pd.api.types.is_numeric_dtype(dt)
+            or pd.api.types.is_bool_dtype(dt)
+            or (pd.api.types.is_complex_dtype(dt))
+        ):
+            err = InvalidWeightError if role == "weights" else DataError
+            raise err(f"{role} {c!r}: expected real numbers, found dtype {dt}")
 
 
 def _clean_partition(pdf, income, roles, weights, weight_type, domain, nonpositive):
@@ -253,7 +266,11 @@ def ge_decomposition_dask(
     check_option("nonpositive", nonpositive, ("error", "exclude"))
     if strata is not None and psu is None:
         raise UnknownOptionError("strata= needs psu= (PSUs are nested in strata)")
-    _check_frame(data, [income, by, weights, psu, strata])
+    if not isinstance(by, str):
+        raise UnknownOptionError(f"by: expected a group column name, found {by!r}")
+    _check_frame(
+        data, [income, by, weights, psu, strata], [("income", income), ("weights", weights)]
+    )
     alphas = _alphas(alpha)
     domain = "positive" if min(alphas) <= 0 else "nonnegative"
     who = ", ".join(_ge_name(a) for a in alphas if (a <= 0) == (domain == "positive"))
@@ -285,6 +302,11 @@ def ge_decomposition_dask(
     n_rows = sum(r["n_rows"] for r in res1)
     counts = _merge_counts([r["counts"] for r in res1])
     levels = list(tab.index)
+    dt = data.dtypes[by]
+    if isinstance(dt, pd.CategoricalDtype) and dt.categories is not None:
+        order = [c for c in dt.categories if c in set(levels)]  # category order, as in memory
+        if len(order) == len(levels):
+            tab, levels = tab.loc[order], order
     G, r = len(levels), 2 + len(alphas)
     if G < 2:
         raise EmptySampleError(f"by={by!r}: expected at least 2 groups, found {G}")
@@ -514,6 +536,8 @@ def _gini_assemble(W, Y, n_units, p2, psu, strata):
         tab = pd.concat([x["psu"] for x in p2]).groupby(level=list(range(2 if strata else 1))).sum()
         U = ((tab["wu"] + k1 * tab["w"] + k2 * tab["wy"]) / (mu * W)).to_numpy()[:, None]
         n_psu = len(U)
+        if n_psu < 2:
+            raise VarianceError(f"expected at least 2 PSUs for a variance, found {n_psu}")
         if strata:
             h = pd.factorize(tab.index.get_level_values(0), sort=True)[0]
             V, _, n_strata = meat(U, clusters=np.arange(n_psu), strata=h)
@@ -572,7 +596,11 @@ def gini_dask(
     check_option("weight_type", weight_type, ("pweight", "aweight", "fweight"))
     if strata is not None and psu is None:
         raise UnknownOptionError("strata= needs psu= (PSUs are nested in strata)")
-    _check_frame(data, [income, weights, psu, strata])
+    if npartitions is not None and (
+        isinstance(npartitions, bool) or not isinstance(npartitions, int) or npartitions < 1
+    ):
+        raise UnknownOptionError(f"npartitions: expected an integer >= 1, found {npartitions!r}")
+    _check_frame(data, [income, weights, psu, strata], [("income", income), ("weights", weights)])
     cols = [c for c in (income, weights, psu, strata) if c is not None]
     roles = [("income", income), ("weight", weights), ("PSU", psu), ("stratum", strata)]
     cfg = {

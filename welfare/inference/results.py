@@ -246,9 +246,14 @@ class Results:
         if self.formula:
             head.append(f"Model: {self.formula}")
         body = t.to_string(float_format=lambda x: f"{x:.{digits}f}")
-        extra = [
-            f"{k}: {v:.6g}" if isinstance(v, float) else f"{k}: {v}" for k, v in self._extra.items()
-        ]
+        extra = []
+        for k, v in self._extra.items():
+            if isinstance(v, float):
+                extra.append(f"{k}: {v:.6g}")
+            elif isinstance(v, np.ndarray) and v.size > 12:
+                extra.append(f"{k}: array of shape {v.shape} (in .extra)")
+            else:
+                extra.append(f"{k}: {v}")
         return "\n".join(head + ["=" * 72, body, "-" * 72] + extra + self.note_lines())
 
     def __repr__(self) -> str:
