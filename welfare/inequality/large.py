@@ -128,7 +128,7 @@ def _clean_partition(pdf, income, roles, weights, weight_type, domain, nonpositi
     elif domain == "nonnegative":
         out_dom = keep & (y < 0)
     n_dom = int(out_dom.sum())
-    if nonpositive == "exclude" and n_dom:
+    if n_dom:  # excluded (counted), or the call raises once every partition is counted
         keep &= ~out_dom
     return keep, counts, bad_w, n_dom
 

@@ -272,7 +272,11 @@ def regression_table(
 
 @strict_keywords
 def truth_table(
-    rows: Sequence[tuple[str, Results, str, float]], *, title: str, digits: int = 4
+    rows: Sequence[tuple[str, Results, str, float]],
+    *,
+    title: str,
+    digits: int = 4,
+    note: str = "SYNTHETIC DATA: the truth is the twin's data-generating process; |z| < 3 expected.",
 ) -> Table:
     """Estimates beside the known truth of a synthetic twin.
 
@@ -280,6 +284,9 @@ def truth_table(
     ----------
     rows : sequence of (label, results, term, true value)
     title : str
+    digits : int, default 4
+    note : str
+        The note under the table (what agreement to expect).
 
     Returns
     -------
@@ -308,7 +315,7 @@ def truth_table(
             }
         )
     df = pd.DataFrame(body, index=["estimate", "std. error", "truth", "(est - truth)/SE"]).T
-    notes = ("SYNTHETIC DATA: the truth is the twin's data-generating process; |z| < 3 expected.",)
+    notes = (note,)
     return Table(title="SYNTHETIC DATA - " + title, body=df, notes=notes, long=pd.DataFrame(long))
 
 
@@ -503,12 +510,33 @@ def grid_table(
     df = pd.DataFrame(body, index=columns).T
     synthetic = any(r.synthetic for r in results)
     uniq = list({id(r): r for r in results}.values())
-    specs = list(dict.fromkeys(r.vcov_spec.describe() for r in uniq))
-    samples = list(dict.fromkeys(r.sample.describe() for r in uniq))
+    # where each variance and sample applies: whole columns, else the rows
+    cells_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row, cols in cells.items():
+        for c, cell in cols.items():
+            if isinstance(cell, tuple):
+                key = (cell[0].vcov_spec.describe(), cell[0].sample.describe())
+                cells_of.setdefault(key, []).append((row, c))
+    se_notes = []
+    for (spec, samp), where in cells_of.items():
+        if len(cells_of) == 1:
+            place = ""
+        else:
+            cols_here = sorted({c for _, c in where}, key=columns.index)
+            full = [c for c in cols_here if all((r, c) in where for r in cells if c in cells[r]
+                                                 and isinstance(cells[r][c], tuple))]  # fmt: skip
+            rows_here = list(dict.fromkeys(r for r, c in where if c not in full))
+            parts = []
+            if full:
+                parts.append("column(s) " + ", ".join(full))
+            if rows_here:
+                parts.append("row(s) " + ", ".join(rows_here))
+            place = "[" + "; ".join(parts) + "] "
+        se_notes.append(f"{place}standard errors: {spec}; sample: {samp}.")
     all_notes = [
         *_data_notes(uniq),
-        "Standard errors in parentheses: " + " | ".join(specs) + ".",
-        "Sample: " + " | ".join(samples) + ".",
+        "Standard errors in parentheses.",
+        *se_notes,
         *notes,
     ]
     return Table(
