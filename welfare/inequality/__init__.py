@@ -11,6 +11,7 @@ from welfare.inequality.decompose import (
 )
 from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality, quantiles
 from welfare.inequality.large import ge_decomposition_dask, gini_dask
+from welfare.inequality.oaxaca import oaxaca
 
 __all__ = [
     "inequality",
@@ -27,4 +28,5 @@ __all__ = [
     "concentration_share",
     "ge_decomposition_dask",
     "gini_dask",
+    "oaxaca",
 ]
