@@ -67,8 +67,8 @@ def test_inequality_findings_on_the_twin(twin_run):
     out, res = twin_run
     report = (out / "REPORT.md").read_text()
     for fid, stems, figs in (
-        ("F3", ["F3_inequality_by_participation", "F3_between_within", "F3_gini_by_source"],
-         ["F3_lorenz", "F3_sources"]),
+        ("F3", ["F3_inequality_by_participation", "F3_between_within", "F3_gini_by_source",
+                "F3_oaxaca"], ["F3_lorenz", "F3_sources", "F3_oaxaca"]),
         ("F4", ["F4_eshop_wages", "F4_eshop_wages_share"], []),
         ("F8", ["F8_concentration"], ["F8_lorenz_counties"]),
     ):  # fmt: skip
@@ -90,6 +90,9 @@ def test_inequality_findings_on_the_twin(twin_run):
         src["term"].str.startswith("contribution_share[") & (src["column"] == "share of Gini (LY)")
     ]
     assert ly["estimate"].sum() == pytest.approx(1.0, abs=1e-12)
+    oax = res["F3"].results["oaxaca"].params
+    assert oax["explained"] + oax["unexplained"] == pytest.approx(oax["difference"], abs=1e-12)
+    assert oax["difference"] > 0  # participants minus others, as the table says
 
 
 def test_same_seed_gives_identical_tables(twin_run, tmp_path):
@@ -145,6 +148,11 @@ def test_inequality_findings_on_nsw(tmp_path):
     assert "no worker module" in res["F4"].skipped[0]
     assert "no county table" in res["F8"].skipped[0]
     assert not (tmp_path / "o" / "tables" / "F3_gini_by_source.md").exists()
+    oax = res["F3"].results["oaxaca"]  # earnings in levels (zeros present): no log
+    assert "re78" in oax.estimand or "income_pc" in oax.estimand
+    d = pd.read_csv(data)
+    raw = d.loc[d["trt"] == 1, "re78"].mean() - d.loc[d["trt"] == 0, "re78"].mean()
+    assert oax.params["difference"] == pytest.approx(raw, rel=1e-10)
 
 
 def _cli(*args, cwd=None):

@@ -2,6 +2,7 @@
 
 from welfare.report.figures import (
     coefficient_plot,
+    decomposition_plot,
     lorenz_plot,
     love_plot,
     overlap_plot,
@@ -30,4 +31,5 @@ __all__ = [
     "overlap_plot",
     "lorenz_plot",
     "source_contribution_plot",
+    "decomposition_plot",
 ]

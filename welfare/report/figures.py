@@ -15,6 +15,7 @@ __all__ = [
     "overlap_plot",
     "lorenz_plot",
     "source_contribution_plot",
+    "decomposition_plot",
 ]
 
 
@@ -90,10 +91,14 @@ def coefficient_plot(
     return _finish(fig, ax, title, synthetic, path)
 
 
-def _finish(fig, ax, title: str, synthetic: bool, path) -> Path:
+def _finish(fig, ax, title: str, synthetic: bool, path, figure_title: bool = False) -> Path:
     import matplotlib.pyplot as plt
 
-    ax.set_title(("SYNTHETIC DATA - " if synthetic else "") + title, fontsize=10)
+    text = ("SYNTHETIC DATA - " if synthetic else "") + title
+    if figure_title:  # several panels: one title over the figure
+        fig.suptitle(text, fontsize=10)
+    else:
+        ax.set_title(text, fontsize=10)
     if synthetic:
         fig.text(
             0.01,
@@ -297,3 +302,51 @@ def source_contribution_plot(
     ax.set_xlabel("fraction (95% CI)")
     ax.legend(fontsize=8, loc="lower right")
     return _finish(fig, ax, title, result.synthetic, path)
+
+
+@strict_keywords
+def decomposition_plot(result: Results, path: str | Path, *, title: str) -> Path:
+    """Detailed Oaxaca-Blinder terms with 95% CIs, one panel per part.
+
+    Parameters
+    ----------
+    result : Results
+        A :func:`welfare.inequality.oaxaca` result (twofold or threefold).
+    path : str or pathlib.Path
+    title : str
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    t = result.tidy()
+    parts = [p for p in ("explained", "unexplained", "endowments", "coefficients", "interaction")
+             if p in set(t["term"])]  # fmt: skip
+    sns.set_theme(style="whitegrid")
+    rows = max(len(t[t["term"].str.startswith(f"{p}[")]) for p in parts)
+    fig, axes = plt.subplots(1, len(parts), figsize=(3.6 * len(parts), 0.32 * rows + 1.8),
+                             sharey=False)  # fmt: skip
+    axes = np.atleast_1d(axes)
+    color = sns.color_palette("colorblind", 1)[0]
+    for ax, part in zip(axes, parts, strict=True):
+        sub = t[t["term"].str.startswith(f"{part}[")]
+        names = [s[len(part) + 1 : -1] for s in sub["term"]]
+        pos = np.arange(len(sub))
+        ax.barh(pos, sub["estimate"], color=color, height=0.6)
+        ax.errorbar(sub["estimate"], pos, xerr=[sub["estimate"] - sub["conf_low"],
+                    sub["conf_high"] - sub["estimate"]], fmt="none", color="black",
+                    capsize=2)  # fmt: skip
+        ax.axvline(0, color="grey", lw=1)
+        ax.set_yticks(pos, names, fontsize=7)
+        ax.invert_yaxis()
+        total = t.set_index("term").loc[part, "estimate"]
+        ax.set_title(f"{part} ({total:+.3f})", fontsize=9)
+    fig.supxlabel("contribution to the gap (95% CI)", fontsize=9)
+    return _finish(fig, axes[0], title, result.synthetic, path, figure_title=True)
