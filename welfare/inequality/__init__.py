@@ -12,6 +12,7 @@ from welfare.inequality.decompose import (
 from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality, quantiles
 from welfare.inequality.large import ge_decomposition_dask, gini_dask
 from welfare.inequality.oaxaca import oaxaca
+from welfare.inequality.rif import rif, rif_regression
 
 __all__ = [
     "inequality",
@@ -29,4 +30,6 @@ __all__ = [
     "ge_decomposition_dask",
     "gini_dask",
     "oaxaca",
+    "rif",
+    "rif_regression",
 ]
