@@ -23,6 +23,7 @@ from welfare.inequality import (
     inequality,
     lorenz_curve,
     oaxaca,
+    rif_regression,
     shapley_by_source,
 )
 from welfare.replicate.context import Context, FindingResult
@@ -30,6 +31,7 @@ from welfare.report import (
     decomposition_plot,
     grid_table,
     lorenz_plot,
+    quantile_effects_plot,
     source_contribution_plot,
     truth_table,
 )
@@ -94,6 +96,7 @@ def _oaxaca_gap(ctx: Context, out: FindingResult) -> None:
     if log:
         data[ycol] = np.log(data[y])
     data.attrs = dict(survey.data.attrs)
+    _quantile_effects(ctx, out, data, ycol, controls)  # text controls enter as C(...)
     try:
         oax = oaxaca(data, ycol, by=d, regressors=regs, normalize=sets, group1=1,
                      reference="group2", design=survey.design)  # fmt: skip
@@ -139,6 +142,57 @@ def _oaxaca_gap(ctx: Context, out: FindingResult) -> None:
             "village effects raise both participation and income), so it is not a causal "
             "estimate."
         )
+
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def _quantile_effects(ctx: Context, out: FindingResult, data, ycol: str, controls) -> None:
+    """Unconditional quantile effects of participation (RIF regressions, Firpo et al. 2009)."""
+    spec, survey = ctx.spec, ctx.survey
+    d = spec.participation
+    fe = [f for f in spec.fixed_effects if f in data]
+    rhs = [d, *controls]
+    effects = {}
+    for p in QUANTILES:
+        effects[p] = rif_regression(data, ycol, rhs, statistic="quantile", p=p,
+                                    fixed_effects=fe or None, design=survey.design)  # fmt: skip
+    mean = rif_regression(data, ycol, rhs, statistic="mean", fixed_effects=fe or None,
+                          design=survey.design)  # fmt: skip
+    out.results["quantile_effects"] = effects
+    cells = {f"P{100 * p:g}": {f"effect of {d}": (effects[p], d)} for p in QUANTILES}
+    cells["mean (OLS)"] = {f"effect of {d}": (mean, d)}
+    out.tables["F3_quantile_effects"] = grid_table(
+        cells,
+        title=f"F3. Unconditional quantile effects of {d} on {ycol}",
+        notes=(
+            "RIF-quantile regressions (Firpo, Fortin & Lemieux 2009) on participation and the "
+            "controls" + (f", {', '.join(fe)} fixed effects" if fe else "") + "; the RIF's "
+            "density is a weighted Gaussian kernel with Silverman's bandwidth. SEs treat the "
+            "RIF as known.",
+            "An effect at P90 above the one at P10 means participation goes with a wider "
+            "upper tail of the distribution. Associations, not causal effects.",
+        ),
+    )
+    out.figures.append(
+        quantile_effects_plot(
+            effects,
+            d,
+            ctx.out / "figures" / "F3_quantile_effects.png",
+            title=f"F3. Quantile effects of {d} on {ycol}",
+            mean_effect=mean,
+            ylabel=f"effect on the quantile of {ycol} (95% CI)",
+        )
+    )
+    lo, hi = (
+        effects[0.1].tidy().set_index("term").loc[d],
+        effects[0.9].tidy().set_index("term").loc[d],
+    )
+    out.here.append(
+        f"Quantile effects of participation on {ycol}: P10 {num(lo.estimate)} (95% CI "
+        f"{num(lo.conf_low)} to {num(lo.conf_high)}), P90 {num(hi.estimate)} (95% CI "
+        f"{num(hi.conf_low)} to {num(hi.conf_high)}); mean {num(mean.params[d])}."
+    )
 
 
 def run(ctx: Context) -> FindingResult:

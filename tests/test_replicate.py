@@ -68,7 +68,8 @@ def test_inequality_findings_on_the_twin(twin_run):
     report = (out / "REPORT.md").read_text()
     for fid, stems, figs in (
         ("F3", ["F3_inequality_by_participation", "F3_between_within", "F3_gini_by_source",
-                "F3_oaxaca"], ["F3_lorenz", "F3_sources", "F3_oaxaca"]),
+                "F3_oaxaca", "F3_quantile_effects"],
+         ["F3_lorenz", "F3_sources", "F3_oaxaca", "F3_quantile_effects"]),
         ("F4", ["F4_eshop_wages", "F4_eshop_wages_share"], []),
         ("F8", ["F8_concentration"], ["F8_lorenz_counties"]),
     ):  # fmt: skip

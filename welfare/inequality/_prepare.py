@@ -171,6 +171,7 @@ def prepare(
     weights=None,
     weight_type: str = "pweight",
     exclude_hint: bool = True,
+    numeric_extra: bool = True,
 ) -> Prepared:
     """Build the estimation sample and its arrays (input never modified).
 
@@ -199,7 +200,7 @@ def prepare(
         roles.append(("stratum", [design.strata]))
     sample = build_sample(frame, roles, min_obs=1)
     check_numeric(frame, income, "income")
-    for role, cols in extra_roles:
+    for role, cols in extra_roles if numeric_extra else ():
         for c in cols:
             check_numeric(frame, c, role)
     if by is not None and by == income:

@@ -216,6 +216,7 @@ def rif_regression(
         outcome,
         design=design,
         extra_roles=[("regressor", [c for c in variables if c in inp.frame])],
+        numeric_extra=False,  # text regressors become dummies in the formula
     )
     frame = inp.frame.loc[prep.sample.mask].copy()
     missing_fe = [c for c in extra_cols if c not in frame]

@@ -6,6 +6,7 @@ from welfare.report.figures import (
     lorenz_plot,
     love_plot,
     overlap_plot,
+    quantile_effects_plot,
     source_contribution_plot,
 )
 from welfare.report.tables import (
@@ -32,4 +33,5 @@ __all__ = [
     "lorenz_plot",
     "source_contribution_plot",
     "decomposition_plot",
+    "quantile_effects_plot",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "lorenz_plot",
     "source_contribution_plot",
     "decomposition_plot",
+    "quantile_effects_plot",
 ]
 
 
@@ -350,3 +351,59 @@ def decomposition_plot(result: Results, path: str | Path, *, title: str) -> Path
         ax.set_title(f"{part} ({total:+.3f})", fontsize=9)
     fig.supxlabel("contribution to the gap (95% CI)", fontsize=9)
     return _finish(fig, axes[0], title, result.synthetic, path, figure_title=True)
+
+
+@strict_keywords
+def quantile_effects_plot(
+    effects: Mapping[float, Results],
+    term: str,
+    path: str | Path,
+    *,
+    title: str,
+    mean_effect: Results | None = None,
+    ylabel: str = "effect (95% CI)",
+) -> Path:
+    """Effects of one term across quantiles (e.g. RIF-quantile regressions), with 95% CIs.
+
+    Parameters
+    ----------
+    effects : mapping of float to Results
+        Quantile fraction -> result holding ``term``.
+    term : str
+    path : str or pathlib.Path
+    title : str
+    mean_effect : Results, optional
+        A mean regression with the same term, drawn as a dashed line with its CI band.
+    ylabel : str
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid")
+    ps = sorted(effects)
+    rows = [effects[p].tidy().set_index("term").loc[term] for p in ps]
+    est = np.array([r.estimate for r in rows])
+    lo = np.array([r.conf_low for r in rows])
+    hi = np.array([r.conf_high for r in rows])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    color = sns.color_palette("colorblind", 2)
+    ax.fill_between(ps, lo, hi, color=color[0], alpha=0.25, label="95% CI")
+    ax.plot(ps, est, marker="o", color=color[0], label="quantile effect")
+    if mean_effect is not None:
+        m = mean_effect.tidy().set_index("term").loc[term]
+        ax.axhline(m.estimate, color=color[1], ls="--", label="mean effect (OLS)")
+        ax.axhspan(m.conf_low, m.conf_high, color=color[1], alpha=0.1)
+    ax.axhline(0, color="grey", lw=1)
+    ax.set_xlabel("quantile of the outcome")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    synthetic = any(r.synthetic for r in effects.values())
+    return _finish(fig, ax, title, synthetic, path)
