@@ -99,3 +99,70 @@ def test_rif_fweights_and_bad_input(men):
         rif([1.0, 2.0], lorenz_area="simpson")
     custom = rif([1.0, 2.0, 3.0], statistic=lambda y, w: y * 2)
     assert custom.tolist() == [2.0, 4.0, 6.0]
+
+
+def _dgp(rng, n, group):
+    x = rng.normal(0.5 * group, 1, n)
+    z = rng.binomial(1, 0.3 + 0.3 * group, n).astype(float)
+    return x, z
+
+
+def test_rif_decomposition_recovers_known_composition_and_structure():
+    """y = 1 + 0.5x + 0.3z + 0.2g + e, sd(e) = 1 + 0.3g; the covariates shift with g. The truth
+    of v1, v0 and the counterfactual vc (group 0's outcome equation with group 1's covariates)
+    comes from 2 million draws of the same process."""
+    from welfare.inequality import rif_decomposition
+
+    rng = np.random.default_rng(10)
+    n = 3000
+    g = rng.integers(0, 2, n)
+    x, z = _dgp(rng, n, g)
+    y = 1 + 0.5 * x + 0.3 * z + 0.2 * g + rng.normal(0, 1 + 0.3 * g, n)
+    d = pd.DataFrame({"y": y, "x": x, "z": z, "g": g})
+    big = np.random.default_rng(11)
+    N = 2_000_000
+    x1, z1 = _dgp(big, N, 1)
+    x0, z0 = _dgp(big, N, 0)
+    y1 = 1 + 0.5 * x1 + 0.3 * z1 + 0.2 + big.normal(0, 1.3, N)
+    y0 = 1 + 0.5 * x0 + 0.3 * z0 + big.normal(0, 1, N)
+    yc = 1 + 0.5 * x1 + 0.3 * z1 + big.normal(0, 1, N)
+    for stat, p, f in (("mean", None, np.mean), ("quantile", 0.9, lambda v: np.quantile(v, 0.9))):
+        r = rif_decomposition(d, "y", by="g", regressors=["x", "z"], statistic=stat, p=p,
+                              n_boot=99, random_state=3)  # fmt: skip
+        truth = {"composition": f(yc) - f(y0), "structure": f(y1) - f(yc)}
+        for term, value in truth.items():
+            zstat = (r.params[term] - value) / r.std_errors[term]
+            assert abs(zstat) < 3.5, (stat, term, r.params[term], value)
+        pp = r.params
+        assert pp["composition"] + pp["structure"] == pytest.approx(pp["gap"], abs=1e-12)
+        assert pp["gap"] == pytest.approx(pp["v1"] - pp["v0"], abs=1e-12)
+
+
+def test_rif_decomposition_bad_input():
+    from welfare.errors import DataError, OverlapError
+    from welfare.inequality import rif_decomposition
+
+    rng = np.random.default_rng(4)
+    n = 400
+    g = rng.integers(0, 2, n)
+    d = pd.DataFrame({"y": rng.normal(size=n), "x": g * 10.0 + rng.normal(0, 0.1, n), "g": g})
+    with pytest.raises(OverlapError, match="propensity"):
+        rif_decomposition(d, "y", by="g", regressors=["x"], random_state=1, n_boot=5)
+    with pytest.raises(UnknownOptionError, match="random_state"):
+        rif_decomposition(d, "y", by="g", regressors=["x"])
+    with pytest.raises(DataError, match="exactly 2 groups"):
+        rif_decomposition(d.assign(g=rng.integers(0, 3, n)), "y", by="g", regressors=["x"],
+                          random_state=1)  # fmt: skip
+
+
+def test_rif_regression_fixed_effects_equal_dummies():
+    rng = np.random.default_rng(9)
+    n = 600
+    d = pd.DataFrame({"v": rng.integers(0, 12, n), "x": rng.normal(size=n)})
+    d["y"] = np.exp(0.3 * d["x"] + 0.1 * d["v"] + rng.normal(0, 0.5, n))
+    a = rif_regression(d, "y", ["x"], statistic="quantile", p=0.25, fixed_effects=["v"],
+                       design=SurveyDesign(psu="v"))  # fmt: skip
+    b = rif_regression(d, "y", "x + C(v)", statistic="quantile", p=0.25,
+                       design=SurveyDesign(psu="v"))  # fmt: skip
+    assert a.params["x"] == pytest.approx(b.params["x"], rel=1e-10)
+    assert a.vcov_spec.kind == "CRV1" and a.vcov_spec.n_clusters == 12

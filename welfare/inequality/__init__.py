@@ -13,6 +13,7 @@ from welfare.inequality.indices import DEFAULT_INDICES, gini, inequality, quanti
 from welfare.inequality.large import ge_decomposition_dask, gini_dask
 from welfare.inequality.oaxaca import oaxaca
 from welfare.inequality.rif import rif, rif_regression
+from welfare.inequality.rif_decomposition import rif_decomposition
 
 __all__ = [
     "inequality",
@@ -32,4 +33,5 @@ __all__ = [
     "oaxaca",
     "rif",
     "rif_regression",
+    "rif_decomposition",
 ]
