@@ -166,3 +166,56 @@ def test_rif_regression_fixed_effects_equal_dummies():
                        design=SurveyDesign(psu="v"))  # fmt: skip
     assert a.params["x"] == pytest.approx(b.params["x"], rel=1e-10)
     assert a.vcov_spec.kind == "CRV1" and a.vcov_spec.n_clusters == 12
+
+
+def test_rif_review_cases():
+    """Awkward input found by an adversarial review: named errors, counted rows, fresh RIFs."""
+    from welfare.errors import CollinearityError
+    from welfare.inequality import oaxaca, rif_decomposition
+
+    rng = np.random.default_rng(5)
+    n = 300
+    d = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n),
+                      "g": rng.integers(0, 2, n), "fe": rng.integers(0, 6, n)})  # fmt: skip
+    d["inc"] = np.exp(0.2 * d["x1"] + rng.normal(0, 0.5, n))
+    with pytest.raises(UnknownOptionError, match="rif__gini"):
+        rif_regression(d.assign(rif__gini=d["x2"]), "inc", ["x1", "rif__gini"])
+    miss = d.copy()
+    miss.loc[0, "inc"] = np.nan
+    miss.loc[1, "x1"] = np.nan
+    r = rif_regression(miss, "inc", ["x1", "x2"])
+    assert dict(r.sample.dropped) == {"missing income 'inc'": 1, "missing regressor 'x1'": 1}
+    single = d.assign(fe=np.where(np.arange(n) == 0, 99, d["fe"]))  # a singleton FE group
+    r = rif_regression(single, "inc", ["x1"], fixed_effects=["fe"])
+    kept = single.drop(index=0)
+    assert r.extra["statistic_value"] == pytest.approx(
+        np.average(rif(kept["inc"].to_numpy()), weights=None), rel=1e-12
+    )
+    assert r.sample.n_obs == n - 1
+    q = rif_regression(d, "inc", ["x1"], statistic="quantile", p=0.255)
+    assert np.isfinite(q.params["x1"])
+    for bad in ({"statistic": "quantile"}, {"fixed_effects": "fe"}):
+        with pytest.raises(UnknownOptionError):
+            rif_regression(d, "inc", ["x1"], **bad)
+    with pytest.raises(UnknownOptionError, match="formula functions"):
+        rif_regression(d.assign(log=d["x1"]), "inc", ["log"])
+    for vals, w in (([1.0, 2.0, 3.0], [1.0, -1.0, 1.0]), ([1.0, 2.0], [0.0, 0.0]), ([], None),
+                    (5.0, None), (np.ones((3, 2)), None), (["a", "b"], None)):  # fmt: skip
+        with pytest.raises(IncomeDomainError):
+            rif(vals, w)
+    with pytest.raises(UnknownOptionError, match="p="):
+        rif([1.0, 2.0, 3.0], statistic="mean", p=0.5)
+    with pytest.raises(UnknownOptionError, match="trim"):
+        rif_decomposition(d, "inc", by="g", regressors=["x1"], random_state=1, trim=-1)
+    f = d.assign(w=rng.integers(1, 3, n).astype(float))
+    expanded = f.loc[f.index.repeat(f["w"].astype(int))].reset_index(drop=True)
+    a = rif_decomposition(f, "inc", by="g", regressors=["x1"], statistic="quantile", p=0.5,
+                          design=SurveyDesign(weights="w", weight_type="fweight"),
+                          n_boot=3, random_state=1)  # fmt: skip
+    b = rif_decomposition(expanded, "inc", by="g", regressors=["x1"], statistic="quantile",
+                          p=0.5, n_boot=3, random_state=1)  # fmt: skip
+    assert a.params["gap"] == pytest.approx(b.params["gap"], rel=1e-10)
+    assert a.params["composition"] == pytest.approx(b.params["composition"], rel=1e-6)
+    near = d.assign(x3=2 * d["x1"] + 1e-10 * rng.normal(size=n))
+    with pytest.raises(CollinearityError):
+        oaxaca(near, "inc", by="g", regressors=["x1", "x3"])

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from welfare._estimation import design_rank
 from welfare._options import check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.errors import CollinearityError, DataError, EmptySampleError, UnknownOptionError
@@ -65,6 +66,8 @@ def _columns(regressors, normalize):
     if isinstance(regressors, str):
         regressors = [regressors]
     regressors = list(regressors or [])
+    if normalize and all(isinstance(s, str) for s in normalize):
+        normalize = [normalize]  # one set given as a flat list of its dummies
     sets = [list(s) for s in (normalize or [])]
     for s in sets:
         if isinstance(s, str) or len(s) < 2:
@@ -120,7 +123,8 @@ def oaxaca(
         Numeric regressors (an intercept is always added).
     normalize : sequence of sequences of str
         Sets of dummies, each covering every category of one variable (they sum to one); the
-        first of each set is omitted in estimation and the coefficients are normalised.
+        first of each set is omitted in estimation and the coefficients are normalised. A flat
+        list of column names is one set.
     group1 : scalar, optional
         The value of ``by`` that forms group 1; default the lower value (Stata's convention).
         The gap is mean(group 1) - mean(group 2).
@@ -201,7 +205,9 @@ def oaxaca(
                 f"group {by}={grp}: regressor(s) {const} take one value in this group, so their "
                 "coefficients are not identified; expected variation within both groups"
             )
-        if np.linalg.matrix_rank(Xg) < p:
+        Zg = Xg[:, 1:] - Xg[:, 1:].mean(axis=0)
+        Zg = Zg / np.where(Zg.std(axis=0) > 0, Zg.std(axis=0), 1.0)  # standardised columns
+        if design_rank(Xg) < p or np.linalg.cond(Zg) > 1e8:
             raise CollinearityError(
                 f"group {by}={grp}: the regressors {est_cols} are collinear in this group"
             )

@@ -106,10 +106,22 @@ def rif(
     IncomeDomainError
         Non-finite values; negative values or a zero mean for the Gini.
     """
-    y = np.asarray(values, dtype=float)
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    if not (np.isfinite(y).all() and np.isfinite(w).all()) or len(w) != len(y):
-        raise IncomeDomainError("rif: expected finite values and weights of the same length")
+    try:
+        y = np.asarray(values, dtype=float)
+        w = np.ones(y.shape) if weights is None else np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise IncomeDomainError(f"rif: expected numbers, found {type(values).__name__}") from e
+    if y.ndim != 1 or w.shape != y.shape or len(y) < 2:
+        raise IncomeDomainError(
+            f"rif: expected 1-D values (at least 2) and weights of the same shape, found "
+            f"{y.shape} and {w.shape}"
+        )
+    if not (np.isfinite(y).all() and np.isfinite(w).all()) or (w < 0).any() or w.sum() <= 0:
+        raise IncomeDomainError(
+            "rif: expected finite values and finite weights >= 0 with a positive sum"
+        )
+    if p is not None and statistic != "quantile":
+        raise UnknownOptionError(f"p={p!r} is for statistic='quantile', found {statistic!r}")
     if callable(statistic):
         out = np.asarray(statistic(y, w), dtype=float)
         if out.shape != y.shape or not np.isfinite(out).all():
@@ -209,37 +221,71 @@ def rif_regression(
     from welfare.premium._common import rhs_terms
 
     inp = unpack(data, design)
+    if statistic == "quantile" and (
+        isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p < 1
+    ):
+        raise UnknownOptionError(f"p: expected the quantile's fraction in (0, 1), found {p!r}")
+    if isinstance(fixed_effects, str):
+        raise UnknownOptionError(
+            f"fixed_effects: expected a list of columns, found the string {fixed_effects!r} "
+            f"(write [{fixed_effects!r}])"
+        )
     rhs, variables = rhs_terms(regressors, inp.frame, "regressors")
-    extra_cols = [c for c in variables + list(fixed_effects or []) + ([cluster] if cluster else [])]
+    reserved = {"I", "C", "Q", "log", "exp", "np", "poly", "center", "scale", "standardize"}
+    bad = sorted(set(variables) & reserved)
+    if bad:
+        raise UnknownOptionError(
+            f"regressors: column name(s) {bad} are formula functions; rename the column(s)"
+        )
+    fe = list(fixed_effects or [])
     prep = prepare(
         data,
         outcome,
         design=design,
-        extra_roles=[("regressor", [c for c in variables if c in inp.frame])],
+        extra_roles=[
+            ("regressor", [c for c in variables if c in inp.frame]),
+            *([("fixed effect", fe)] if fe else []),
+            *([("cluster", [cluster])] if cluster else []),
+        ],
         numeric_extra=False,  # text regressors become dummies in the formula
     )
-    frame = inp.frame.loc[prep.sample.mask].copy()
-    missing_fe = [c for c in extra_cols if c not in frame]
-    if missing_fe:
-        raise UnknownOptionError(f"columns {missing_fe} not found")
-    name = "rif_" + (statistic if isinstance(statistic, str) else "custom")
+    label = statistic if isinstance(statistic, str) else "custom"
     if statistic == "quantile":
-        name = f"rif_q{100 * float(p):g}"
-    frame[name] = rif(
-        prep.y, prep.w, statistic=statistic, p=p, lorenz_area=lorenz_area, fweights=prep.fweights
-    )
-    frame.attrs = dict(inp.frame.attrs)
-    value = float(np.dot(prep.w, frame[name]) / prep.w.sum())
-    res = fit_ols(
-        f"{name} ~ {rhs}",
-        frame,
-        fixed_effects=fixed_effects,
-        design=inp.design,
-        cluster=cluster,
-        vcov=vcov,
-        estimator=f"RIF regression ({name[4:]})",
-        estimand=f"effect on the {name[4:]} of {outcome}",
-    )
+        label = f"q{100 * float(p):g}"
+    name = "rif__" + label.replace(".", "_")
+    if name in inp.frame.columns:
+        raise UnknownOptionError(f"the data already have a column {name!r}; rename it")
+    rows = np.flatnonzero(prep.sample.mask)
+    keep = np.ones(len(rows), dtype=bool)
+    sample = prep.sample
+    for _ in range(2):  # a second pass when the regression drops rows (singleton fixed effects)
+        sub = inp.frame.iloc[rows[keep]].copy()
+        yv, wv = prep.y[keep], prep.w[keep]
+        sub[name] = rif(
+            yv, wv, statistic=statistic, p=p, lorenz_area=lorenz_area, fweights=prep.fweights
+        )
+        sub.attrs = dict(inp.frame.attrs)
+        value = float(np.dot(wv, sub[name]) / wv.sum())
+        res = fit_ols(
+            f"{name} ~ {rhs}",
+            sub,
+            fixed_effects=fixed_effects,
+            design=inp.design,
+            cluster=cluster,
+            vcov=vcov,
+            estimator=f"RIF regression ({label})",
+            estimand=f"effect on the {label} of {outcome}",
+        )
+        if res.sample.n_obs == len(sub):
+            break
+        # the RIF must be the statistic's on the estimation sample: recompute without the rows
+        # the regression left out, and count them
+        dropped_here = np.flatnonzero(keep)[~res.sample.mask]
+        keep[dropped_here] = False
+        reason = "; ".join(r for r, _ in res.sample.dropped) or "dropped by the regression"
+        full = np.zeros(len(prep.sample.mask), dtype=bool)
+        full[rows[keep]] = True
+        sample = sample.extend(reason, full | ~prep.sample.mask)
     return Results(
         terms=res.terms,
         estimates=res.params.to_numpy(),
@@ -247,7 +293,7 @@ def rif_regression(
         vcov_spec=res.vcov_spec,
         estimator=res.estimator,
         estimand=res.estimand,
-        sample=res.sample,
+        sample=sample,
         n_obs=res.n_obs,
         weights=res.weights,
         data_label=res.data_label,

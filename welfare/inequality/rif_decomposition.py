@@ -41,6 +41,7 @@ from welfare.errors import (
     EmptySampleError,
     OverlapError,
     UnknownOptionError,
+    WelfareError,
 )
 from welfare.inequality._prepare import (
     bootstrap_multipliers,
@@ -120,6 +121,8 @@ def rif_decomposition(
     DataError, EmptySampleError, CollinearityError, OverlapError, UnknownOptionError
     """
     check_option("statistic", statistic, ("quantile", "variance", "gini", "mean"))
+    if isinstance(trim, bool) or not isinstance(trim, float | int) or not 0 <= trim < 0.5:
+        raise UnknownOptionError(f"trim: expected a number in [0, 0.5), found {trim!r}")
     check_boot(n_boot, random_state)
     regs = [regressors] if isinstance(regressors, str) else list(regressors)
     if not regs:
@@ -141,12 +144,16 @@ def rif_decomposition(
     X = np.column_stack([np.ones(len(prep.y))] + [prep.extra_cols[c].astype(float) for c in regs])
     terms_x = ["_cons", *regs]
     for sel, lab in ((in1, names[g1]), (~in1, names[1 - g1])):
-        if sel.sum() < X.shape[1] + 1:
+        if (prep.w[sel].sum() if prep.fweights else sel.sum()) < X.shape[1] + 1:
             raise EmptySampleError(f"group {by}={lab}: too few observations for the regressions")
         if np.linalg.matrix_rank(X[sel]) < X.shape[1]:
             raise CollinearityError(f"group {by}={lab}: the regressors {regs} are collinear")
     y = prep.y
-    kw = {"statistic": statistic, "p": p if statistic == "quantile" else None}
+    kw = {
+        "statistic": statistic,
+        "p": p if statistic == "quantile" else None,
+        "fweights": prep.fweights,
+    }
 
     def wls(Xg, r, w):
         A = (Xg.T * w) @ Xg
@@ -197,7 +204,7 @@ def rif_decomposition(
     for mult in bootstrap_multipliers(prep, n_boot, random_state, *X.T[1:]):
         try:
             reps.append(compute(prep.w * mult))
-        except (OverlapError, np.linalg.LinAlgError):
+        except (WelfareError, np.linalg.LinAlgError):  # counted; too many refuse the bootstrap
             reps.append(np.full(len(est), np.nan))
     V, spec, n_bad = bootstrap_vcov(np.array(reps), prep, n_boot, f", seed {random_state}")
     stat = f"{statistic}" + (f" p={p:g}" if statistic == "quantile" else "")
