@@ -168,3 +168,25 @@ def test_curves_options(d):
             concentration_share(d, "y", top=bad)
     with pytest.raises(InvalidWeightError, match="length"):
         inequality(d["y"].to_numpy(), weights=np.ones(3))
+
+
+def test_report_functions_name_wrong_input(d, tmp_path):
+    from welfare.report import (
+        decomposition_plot,
+        grid_table,
+        lorenz_plot,
+        quantile_effects_plot,
+        source_contribution_plot,
+    )
+
+    g = gini(d, "y")
+    with pytest.raises(UnknownOptionError, match="gini_by_source"):
+        source_contribution_plot(g, tmp_path / "a.png", title="x")
+    with pytest.raises(UnknownOptionError, match="oaxaca"):
+        decomposition_plot(g, tmp_path / "b.png", title="x")
+    with pytest.raises(UnknownOptionError, match="missing at quantile"):
+        quantile_effects_plot({0.5: g}, "x1", tmp_path / "c.png", title="x")
+    with pytest.raises(UnknownOptionError, match="columns group, p, share"):
+        lorenz_plot(d, tmp_path / "d.png", title="x")
+    with pytest.raises(UnknownOptionError, match="'theil_t' is not in"):
+        grid_table({"r": {"c": (g, "theil_t")}}, title="x")

@@ -128,7 +128,7 @@ def test_rif_decomposition_recovers_known_composition_and_structure():
     yc = 1 + 0.5 * x1 + 0.3 * z1 + big.normal(0, 1, N)
     for stat, p, f in (("mean", None, np.mean), ("quantile", 0.9, lambda v: np.quantile(v, 0.9))):
         r = rif_decomposition(d, "y", by="g", regressors=["x", "z"], statistic=stat, p=p,
-                              n_boot=99, random_state=3)  # fmt: skip
+                              group1=1, n_boot=99, random_state=3)  # fmt: skip
         truth = {"composition": f(yc) - f(y0), "structure": f(y1) - f(yc)}
         for term, value in truth.items():
             zstat = (r.params[term] - value) / r.std_errors[term]
@@ -210,10 +210,11 @@ def test_rif_review_cases():
     f = d.assign(w=rng.integers(1, 3, n).astype(float))
     expanded = f.loc[f.index.repeat(f["w"].astype(int))].reset_index(drop=True)
     a = rif_decomposition(f, "inc", by="g", regressors=["x1"], statistic="quantile", p=0.5,
+                          group1=1,
                           design=SurveyDesign(weights="w", weight_type="fweight"),
                           n_boot=3, random_state=1)  # fmt: skip
     b = rif_decomposition(expanded, "inc", by="g", regressors=["x1"], statistic="quantile",
-                          p=0.5, n_boot=3, random_state=1)  # fmt: skip
+                          p=0.5, group1=1, n_boot=3, random_state=1)  # fmt: skip
     assert a.params["gap"] == pytest.approx(b.params["gap"], rel=1e-10)
     assert a.params["composition"] == pytest.approx(b.params["composition"], rel=1e-6)
     near = d.assign(x3=2 * d["x1"] + 1e-10 * rng.normal(size=n))

@@ -819,7 +819,6 @@ def gini_by_source(
         raise IncomeDomainError(
             "the Gini of total income is 0 (all units equal): its shares by source are undefined"
         )
-    K = Y.shape[1]
     assert_adds_up("sum of source contributions to the Gini", est[4::6].sum(), est[0])
     assert_adds_up("sum of contribution shares", est[5::6].sum(), 1.0)
     names = ["gini[total]"] + [f"{p}[{s}]" for s in sources for p in _LY_PARTS]
@@ -834,7 +833,6 @@ def gini_by_source(
             reps.append(v)
         V, spec, n_bad = bootstrap_vcov(np.array(reps), prep, n_boot, f", seed {random_state}")
         extra["bootstrap_failed"] = n_bad
-    assert len(names) == 1 + 6 * K
     return results(
         prep,
         terms=names,

@@ -101,7 +101,8 @@ def rif_decomposition(
     p : float, default 0.5
         The quantile's fraction (``statistic="quantile"``).
     group1 : scalar, optional
-        The value of ``by`` forming group 1 (default: the higher value).
+        The value of ``by`` forming group 1 (default: the lower value, as in
+        :func:`welfare.inequality.oaxaca`; pass ``group1=1`` for participants vs others).
     design : SurveyDesign, optional
     n_boot : int, default 199
     random_state : int or numpy.random.Generator
@@ -132,7 +133,7 @@ def rif_decomposition(
         raise DataError(f"by={by!r}: expected exactly 2 groups, found {len(prep.levels)}")
     names = [level_name(v) for v in prep.levels]
     g1 = (
-        1
+        0
         if group1 is None
         else names.index(level_name(group1))
         if level_name(group1) in names

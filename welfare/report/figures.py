@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from welfare._options import strict_keywords
+from welfare.errors import UnknownOptionError
 from welfare.inference.results import Results
 from welfare.report.tables import tidy_frame
 
@@ -231,6 +232,12 @@ def lorenz_plot(
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    missing = {"group", "p", "share"} - set(getattr(curves, "columns", []))
+    if missing:
+        raise UnknownOptionError(
+            f"curves: expected a frame from lorenz_curve with columns group, p, share; "
+            f"missing {sorted(missing)}"
+        )
     sns.set_theme(style="whitegrid")
     fig, ax = plt.subplots(figsize=(5.8, 5.2))
     groups = list(dict.fromkeys(curves["group"]))
@@ -280,6 +287,10 @@ def source_contribution_plot(
     import numpy as np
     import seaborn as sns
 
+    if "sources" not in result.extra or "share" not in "".join(result.terms):
+        raise UnknownOptionError(
+            f"result: expected a gini_by_source result, found {result.estimator!r}"
+        )
     t = result.tidy().set_index("term")
     sources = list(result.extra["sources"])
     names = [(labels or {}).get(s, s) for s in sources]
@@ -330,6 +341,11 @@ def decomposition_plot(result: Results, path: str | Path, *, title: str) -> Path
     t = result.tidy()
     parts = [p for p in ("explained", "unexplained", "endowments", "coefficients", "interaction")
              if p in set(t["term"])]  # fmt: skip
+    if not parts:
+        raise UnknownOptionError(
+            f"result: expected an oaxaca result (explained/unexplained or endowments/"
+            f"coefficients/interaction terms), found {result.estimator!r}"
+        )
     sns.set_theme(style="whitegrid")
     rows = max(len(t[t["term"].str.startswith(f"{p}[")]) for p in parts)
     fig, axes = plt.subplots(1, len(parts), figsize=(3.6 * len(parts), 0.32 * rows + 1.8),
@@ -387,6 +403,11 @@ def quantile_effects_plot(
     import numpy as np
     import seaborn as sns
 
+    absent = [p for p, r in effects.items() if term not in r.terms]
+    if not effects or absent:
+        raise UnknownOptionError(
+            f"term {term!r}: expected it in every result, missing at quantile(s) {absent}"
+        )
     sns.set_theme(style="whitegrid")
     ps = sorted(effects)
     rows = [effects[p].tidy().set_index("term").loc[term] for p in ps]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from welfare._options import strict_keywords
+from welfare.errors import UnknownOptionError
 from welfare.inference.results import Results
 
 __all__ = [
@@ -501,6 +502,11 @@ def grid_table(
                 out.append(cell)
             else:
                 res, term = cell
+                if term not in res.terms:
+                    raise UnknownOptionError(
+                        f"cell ({row!r}, {c!r}): term {term!r} is not in {res.estimator!r}; "
+                        f"expected one of {list(res.terms)[:8]}"
+                    )
                 t = res.tidy().set_index("term").loc[term]
                 out.append(f"{_fmt(t.estimate, digits)} ({_fmt(t.std_error, digits)})")
                 long.append({"row": row, "column": c, "term": term, **t.to_dict(),
