@@ -24,11 +24,11 @@ def twin_run(tmp_path_factory):
 
 def test_report_manifest_tables_figures(twin_run):
     out, res = twin_run
-    assert set(res) == {"F1", "F2", "F3", "F4", "F8"}
+    assert set(res) == {"F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8"}
     report = (out / "REPORT.md").read_text()
     assert "SYNTHETIC DATA" in report and "not evidence about China" in report
     assert "80 percent higher" in report and "[synthetic twin]" in report
-    assert "## F5" in report and "not implemented in this version" in report
+    assert "not implemented in this version" not in report
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 20190601 and m["data"]["synthetic"] is True
     assert len(m["data"]["sha256"]) == 64 and m["data"]["analysis_sample"] == 1073
@@ -96,6 +96,44 @@ def test_inequality_findings_on_the_twin(twin_run):
     assert oax["difference"] > 0  # participants minus others, as the table says
 
 
+def test_consumption_county_inclusion_findings_on_the_twin(twin_run):
+    """F5, F6, F7: labelled tables and figures, report lines, estimates within 3 SE of truth."""
+    out, res = twin_run
+    report = (out / "REPORT.md").read_text()
+    for fid, stems, figs in (
+        ("F5", ["F5_consumption_growth", "F5_slopes_by_group", "F5_equal_slopes",
+                "F5_split_samples", "F5_wild_bootstrap", "F5_categories"],
+         ["F5_slopes_by_group"]),
+        ("F6", ["F6_county_determinants", "F6_county_determinants_standardised",
+                "F6_initial_gdp"], ["F6_county_coefficients"]),
+        ("F7", ["F7_owners", "F7_status", "F7_status_oprobit", "F7_status_ame"],
+         ["F7_inclusion_shares"]),
+    ):  # fmt: skip
+        assert f"## {fid}" in report and res[fid].here and not res[fid].skipped
+        for stem in stems:
+            text = (out / "tables" / f"{stem}.md").read_text()
+            assert text.startswith("**SYNTHETIC DATA") and "_SYNTHETIC DATA: SYNTHETIC" in text
+            assert (out / "tables" / f"{stem}.csv").exists()
+        for fig in figs:
+            assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
+        truth = pd.read_csv(out / "tables" / f"{fid}_truth.csv")
+        assert len(truth) >= 8 and (truth["z_vs_truth"].abs() < 3).all(), truth
+    # F5: the twin's slopes are larger for rural, inland and poor households
+    co = res["F5"].results["main"].params
+    assert all(co[f"edi_lag:{g}"] > 0 for g in ("rural", "inland", "poor"))
+    assert "significant at 5% for rural, inland, poor" in report
+    # F5 categories: Romano-Wolf p-values never below the single bootstrap p-values
+    cat = pd.read_csv(out / "tables" / "F5_categories.csv")
+    assert (cat["p_value_romano_wolf"] >= cat["p_value_wild"] - 1e-12).all()
+    # F6: every sign the report claims is found; lagged regressions lose the 2013 rows, counted
+    assert "13 of 13 signs claimed by the report" in report
+    lag = res["F6"].results["F6 OBI (t-1 regressors)"]
+    assert lag.n_obs == 6000 and lag.sample.n_dropped == 2000
+    # F7: domain estimates (owners are e-households only) beside the published figures
+    assert res["F7"].results["women"].n_obs == 1400
+    assert "about 0.5" in (out / "tables" / "F7_owners.md").read_text()
+
+
 def test_same_seed_gives_identical_tables(twin_run, tmp_path):
     out, _ = twin_run
     run(out=tmp_path, progress=False, only=["F2"])
@@ -103,9 +141,12 @@ def test_same_seed_gives_identical_tables(twin_run, tmp_path):
         assert (tmp_path / "tables" / name).read_text() == (out / "tables" / name).read_text()
 
 
-def test_unknown_and_unimplemented_findings_raise(tmp_path):
+def test_unknown_and_unimplemented_findings_raise(tmp_path, monkeypatch):
+    from welfare.replicate import runner
+
     with pytest.raises(ReplicationError, match="unknown"):
         run(out=tmp_path, only=["F9"], progress=False)
+    monkeypatch.setitem(runner.FINDINGS, "F5", None)  # every finding is implemented now
     with pytest.raises(ReplicationError, match="not implemented"):
         run(out=tmp_path, only=["F5"], progress=False)
     with pytest.raises(ReplicationError, match="codebook"):
@@ -147,6 +188,12 @@ def test_inequality_findings_on_nsw(tmp_path):
         np.sum((2 * np.arange(1, n + 1) - n - 1) * ys) / (n * ys.sum())
     )
     assert "no worker module" in res["F4"].skipped[0]
+    res2 = run(data=data, codebook=cb, out=tmp_path / "o2", only=["F5", "F6", "F7"],
+               progress=False)  # fmt: skip
+    assert "no household panel" in res2["F5"].skipped[0]
+    assert "no county panel" in res2["F6"].skipped[0]
+    assert "no inclusion module" in res2["F7"].skipped[0]
+    assert not any((tmp_path / "o2" / "tables").iterdir())
     assert "no county table" in res["F8"].skipped[0]
     assert not (tmp_path / "o" / "tables" / "F3_gini_by_source.md").exists()
     oax = res["F3"].results["oaxaca"]  # earnings in levels (zeros present): no log

@@ -94,3 +94,10 @@ class WelfareWarning(UserWarning):
 
 class SyntheticDataWarning(WelfareWarning):
     """Results computed on a synthetic twin are being shown without its label."""
+
+
+class PanelStructureError(DataError):
+    """A panel whose waves, years or unit links do not fit (e.g. unequal wave spacing).
+
+    Also a wave or index year that is absent, or a county id without county data.
+    """

@@ -5,8 +5,15 @@ from welfare.datasets.county import (
     SyntheticCountyPanel,
     county_panel,
 )
+from welfare.datasets.household_panel import (
+    SYNTHETIC_HOUSEHOLD_PANEL_LABEL,
+    SyntheticHouseholdPanel,
+    household_panel,
+)
 from welfare.datasets.taobao import (
     DEFAULT_SEED,
+    STATUS_LEVELS,
+    SYNTHETIC_INCLUSION_LABEL,
     SYNTHETIC_LABEL,
     SYNTHETIC_WORKER_LABEL,
     SyntheticSurvey,
@@ -18,8 +25,13 @@ __all__ = [
     "SyntheticSurvey",
     "SYNTHETIC_LABEL",
     "SYNTHETIC_WORKER_LABEL",
+    "SYNTHETIC_INCLUSION_LABEL",
+    "STATUS_LEVELS",
     "county_panel",
     "SyntheticCountyPanel",
     "SYNTHETIC_COUNTY_LABEL",
+    "household_panel",
+    "SyntheticHouseholdPanel",
+    "SYNTHETIC_HOUSEHOLD_PANEL_LABEL",
     "DEFAULT_SEED",
 ]

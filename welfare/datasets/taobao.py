@@ -83,6 +83,38 @@ thirds of the e-shops have no employees, as published), and then n_i = 1 + Poiss
 Sample: every worker of every sampled e-household is interviewed; a worker carries the
 employer's design weight (pweights, PSU ``village_id``), so the weighted mean wage estimates the
 population mean wage of e-shop workers (``truth.worker_wage_mean``).
+
+Inclusion module (finding F7)
+-----------------------------
+Drawn after the workers module, from its own generator seeded by one more draw of the household
+generator (made after the workers seed draw), so households, workers and their truth are the
+same with or without it. It is generated for every household of the finite POPULATION (the
+truth keys ``inclusion_*`` are exact population shares); the sampled households' rows form
+``inclusion`` (linked to ``data`` by ``hh_id``; ``village_id, weight, e_household`` copied;
+pweights, PSU ``village_id``).
+
+* E-shop owner/operator (e-households only; missing for the others): often not the head but,
+  e.g., a grown child. Young (20-29) with probability
+  logistic(1.5 + 0.5 (head_age - 46)/10) (e-household heads are younger than average, so
+  about three quarters of the operators are young); the age of a young operator is 20 + U{0..9},
+  of the others 30 + round(Gamma(shape 2, scale 6)), capped at 70 (``owner_age``, years).
+  ``owner_female`` ~ Bernoulli(logistic(0.3 xi_v + 0.2 (young - 0.75))), xi_v ~ N(0, 1) a village
+  factor: about half of the operators are women (report: "about half of the entrepreneurs on
+  Alibaba platforms are women"; three quarters of rural e-tailers are 20-29).
+* Perceived social status (every household), two ordered questions with levels
+  ``much lower < lower < same < higher < much higher`` (:data:`STATUS_LEVELS`):
+  ``status_change_5y`` (now compared with five years ago) and ``status_expect_2y`` (in two
+  years compared with now). Ordered probit latent variables
+
+      s*_q = theta_q e_household + g_q1 (head_age - 46)/10 + g_q2 (log income_pc - 9.5) + u_q,
+      (u_5y, u_2y) ~ N(0, [[1, 0.5], [0.5, 1]]),   category j if c_q,j-1 < s*_q <= c_q,j,
+
+  with theta, g and the cutpoints c_q,1..c_q,4 in :data:`INCLUSION` (``truth.inclusion_theta``,
+  ``inclusion_gamma``, ``inclusion_cutpoints``). Both regressors are never missing in the
+  population (``income_pc`` is the population value); in the sample ``income_pc`` has item
+  non-response (missing completely at random), so an ordered probit on the sample drops those
+  rows, counted by reason in its estimation sample. About 85% of households (over 90% of
+  e-households) report "same" or higher on each question.
 """
 
 from __future__ import annotations
@@ -108,12 +140,18 @@ __all__ = [
     "SyntheticSurvey",
     "SYNTHETIC_LABEL",
     "SYNTHETIC_WORKER_LABEL",
+    "SYNTHETIC_INCLUSION_LABEL",
+    "STATUS_LEVELS",
     "DEFAULT_SEED",
 ]
 
 SYNTHETIC_LABEL = "SYNTHETIC twin of the Taobao Village Survey (welfare.datasets, not real data)"
 SYNTHETIC_WORKER_LABEL = (
     "SYNTHETIC twin of the Taobao Village Survey, e-shop workers module "
+    "(welfare.datasets, not real data)"
+)
+SYNTHETIC_INCLUSION_LABEL = (
+    "SYNTHETIC twin of the Taobao Village Survey, inclusion module "
     "(welfare.datasets, not real data)"
 )
 DEFAULT_SEED = 20190601
@@ -194,6 +232,40 @@ WORKER_COLUMNS = (
     "months_worked",
     "annual_wage",
 )
+# inclusion module (finding F7)
+STATUS_LEVELS = ("much lower", "lower", "same", "higher", "much higher")
+STATUS_QUESTIONS = ("status_change_5y", "status_expect_2y")
+INCLUSION = {
+    "owner_young_a0": 1.5,
+    "owner_young_head_age10": 0.5,
+    "owner_young_age_min": 20,
+    "owner_old_age_gamma_shape": 2.0,
+    "owner_old_age_gamma_scale": 6.0,
+    "owner_age_max": 70,
+    "owner_female_village_sd": 0.3,
+    "owner_female_young": 0.2,
+    "log_income_centre": 9.5,
+    "error_corr": 0.5,
+    "theta": {"status_change_5y": 0.6, "status_expect_2y": 0.5},
+    "gamma": {
+        "status_change_5y": {"age10": -0.10, "log_income_c": 0.25},
+        "status_expect_2y": {"age10": -0.15, "log_income_c": 0.20},
+    },
+    "cutpoints": {
+        "status_change_5y": (-2.0, -1.0, 0.6, 1.8),
+        "status_expect_2y": (-2.2, -1.2, 0.4, 1.6),
+    },
+}
+INCLUSION_COLUMNS = (
+    "hh_id",
+    "village_id",
+    "weight",
+    "e_household",
+    "owner_female",
+    "owner_age",
+    "status_change_5y",
+    "status_expect_2y",
+)
 INCOME_COLUMNS = (
     "income_ecommerce",
     "income_wages",
@@ -226,6 +298,12 @@ class SyntheticSurvey:
     population_workers : pandas.DataFrame or None
         The finite population of e-shop workers; ``population_row`` is the employer's row of
         ``population``.
+    inclusion : pandas.DataFrame or None
+        Inclusion module (finding F7): one row per sampled household (columns
+        :data:`INCLUSION_COLUMNS`), linked to ``data`` by ``hh_id``, labelled
+        :data:`SYNTHETIC_INCLUSION_LABEL`.
+    population_inclusion : pandas.DataFrame or None
+        The inclusion variables of every household of ``population`` (same row order).
     """
 
     survey: SurveyData
@@ -234,6 +312,8 @@ class SyntheticSurvey:
     seed: int = DEFAULT_SEED
     workers: pd.DataFrame | None = field(default=None, repr=False)
     population_workers: pd.DataFrame | None = field(default=None, repr=False)
+    inclusion: pd.DataFrame | None = field(default=None, repr=False)
+    population_inclusion: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -260,6 +340,19 @@ class SyntheticSurvey:
             design=SurveyDesign(weights="weight", weight_type="pweight", psu="village_id"),
             codebook=None,
             label=SYNTHETIC_WORKER_LABEL,
+            synthetic=True,
+        )
+
+    @property
+    def inclusion_survey(self) -> SurveyData:
+        """The inclusion module with its design (pweights ``weight``, PSU ``village_id``)."""
+        if self.inclusion is None:
+            raise AttributeError("this SyntheticSurvey has no inclusion module")
+        return SurveyData(
+            data=self.inclusion,
+            design=SurveyDesign(weights="weight", weight_type="pweight", psu="village_id"),
+            codebook=None,
+            label=SYNTHETIC_INCLUSION_LABEL,
             synthetic=True,
         )
 
@@ -504,6 +597,85 @@ def _worker_truth(pw: pd.DataFrame, pop: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _inclusion_population(
+    rng: np.random.Generator, vill: pd.DataFrame, pop: pd.DataFrame
+) -> pd.DataFrame:
+    """Inclusion variables of every household of the population (see the module docstring)."""
+    c = INCLUSION
+    n = len(pop)
+    xi = pd.Series(rng.normal(size=len(vill)), index=vill["village_id"].to_numpy())
+    e = pop["e_household"].to_numpy() == 1
+    age10 = (pop["head_age"].to_numpy() - 46) / 10
+    young = rng.random(n) < special.expit(c["owner_young_a0"] + c["owner_young_head_age10"] * age10)
+    age_young = c["owner_young_age_min"] + rng.integers(0, 10, n)
+    age_old = np.minimum(
+        30 + np.round(rng.gamma(c["owner_old_age_gamma_shape"], c["owner_old_age_gamma_scale"], n)),
+        c["owner_age_max"],
+    )
+    owner_age = np.where(young, age_young, age_old).astype(float)
+    p_female = special.expit(
+        c["owner_female_village_sd"] * xi.loc[pop["village_id"].to_numpy()].to_numpy()
+        + c["owner_female_young"] * (young - 0.75)
+    )
+    owner_female = (rng.random(n) < p_female).astype(float)
+    log_income_c = np.log(pop["income_pc"].to_numpy()) - c["log_income_centre"]
+    r = c["error_corr"]
+    u = rng.normal(size=(n, 2))
+    u[:, 1] = r * u[:, 0] + np.sqrt(1 - r**2) * u[:, 1]
+    out = pd.DataFrame(
+        {
+            "village_id": pop["village_id"].to_numpy(),
+            "e_household": pop["e_household"].to_numpy(),
+            "owner_female": np.where(e, owner_female, np.nan),
+            "owner_age": np.where(e, owner_age, np.nan),
+        },
+        index=pop.index,
+    )
+    for k, q in enumerate(STATUS_QUESTIONS):
+        g = c["gamma"][q]
+        index = c["theta"][q] * e + g["age10"] * age10 + g["log_income_c"] * log_income_c
+        cat = np.searchsorted(np.asarray(c["cutpoints"][q]), index + u[:, k])  # 0..4
+        out[q] = pd.Categorical.from_codes(cat, categories=list(STATUS_LEVELS), ordered=True)
+    out.attrs = {"welfare_label": SYNTHETIC_INCLUSION_LABEL, "welfare_synthetic": True}
+    return out
+
+
+def _inclusion_truth(pi: pd.DataFrame) -> dict[str, Any]:
+    e = pi["e_household"].to_numpy() == 1
+    groups = {"all": np.ones(len(pi), dtype=bool), "e_household=1": e, "e_household=0": ~e}
+    age = pi.loc[e, "owner_age"].to_numpy()
+    shares: dict[str, Any] = {}
+    same_or_higher: dict[str, Any] = {}
+    for q in STATUS_QUESTIONS:
+        codes = pi[q].cat.codes.to_numpy()
+        shares[q] = {
+            g: {lev: float(np.mean(codes[m] == j)) for j, lev in enumerate(STATUS_LEVELS)}
+            for g, m in groups.items()
+        }
+        same_or_higher[q] = {g: float(np.mean(codes[m] >= 2)) for g, m in groups.items()}
+    c = INCLUSION
+    return {
+        "inclusion_label": SYNTHETIC_INCLUSION_LABEL,
+        "inclusion_share_owner_female": float(pi.loc[e, "owner_female"].mean()),
+        "inclusion_share_owner_age_20_29": float(np.mean((age >= 20) & (age <= 29))),
+        "inclusion_owners": int(e.sum()),
+        "inclusion_status_levels": list(STATUS_LEVELS),
+        "inclusion_status_model": (
+            "ordered probit: s* = theta e_household + g_age10 (head_age - 46)/10 + "
+            "g_log_income_c (log income_pc - 9.5) + u, u ~ N(0, 1); category j if "
+            "cut_{j-1} < s* <= cut_j"
+        ),
+        "inclusion_theta": dict(c["theta"]),
+        "inclusion_gamma": {q: dict(v) for q, v in c["gamma"].items()},
+        "inclusion_cutpoints": {q: list(v) for q, v in c["cutpoints"].items()},
+        "inclusion_log_income_centre": c["log_income_centre"],
+        "inclusion_error_corr": c["error_corr"],
+        "inclusion_status_shares": shares,
+        "inclusion_share_same_or_higher": same_or_higher,
+        "inclusion_dgp": {k: v for k, v in c.items() if k not in ("theta", "gamma", "cutpoints")},
+    }
+
+
 @strict_keywords
 def taobao_village_survey(
     random_state: int | np.random.Generator = DEFAULT_SEED, *, confounding: float = 0.0
@@ -547,12 +719,31 @@ def taobao_village_survey(
         ``worker_share_above_benchmark_east``, ``worker_wage_sd_log``,
         ``worker_share_employers_no_employees``, ``worker_dgp`` (the parameters), ...
 
+        ``inclusion`` (inclusion module, finding F7) has one row per sampled household, in
+        ``hh_id`` order: ``hh_id, village_id, weight, e_household`` (copied from ``data``;
+        :attr:`SyntheticSurvey.inclusion_survey` carries the design, pweights ``weight``, PSU
+        ``village_id``), ``owner_female`` (0/1) and ``owner_age`` (years) of the e-shop
+        owner/operator (e-households only; NaN for the others), and ``status_change_5y``,
+        ``status_expect_2y`` (ordered categoricals with levels :data:`STATUS_LEVELS`, every
+        household); labelled :data:`SYNTHETIC_INCLUSION_LABEL`. ``population_inclusion`` holds
+        the same variables for every household of ``population`` (same row order). Inclusion
+        ``truth`` keys (exact population values): ``inclusion_share_owner_female`` (women among
+        e-shop operators, about 0.5), ``inclusion_share_owner_age_20_29`` (about 0.75),
+        ``inclusion_share_same_or_higher`` ({question: {"all", "e_household=1",
+        "e_household=0": share "same" or higher}}), ``inclusion_status_shares`` (every level),
+        and the ordered-probit parameters ``inclusion_theta`` ({question: effect of
+        e_household}), ``inclusion_gamma`` ({question: {"age10", "log_income_c"}}),
+        ``inclusion_cutpoints`` ({question: [cut1..cut4]}), ``inclusion_log_income_centre``
+        (9.5), ``inclusion_error_corr``, ``inclusion_dgp``.
+
     Notes
     -----
     See the module docstring for the data-generating process. Every table built from it is
     labelled with :data:`SYNTHETIC_LABEL`. The workers module is drawn from its own generator
     after every household draw, so ``data``, ``population`` and the household ``truth`` keys do
-    not depend on it (a Generator passed as ``random_state`` gives one more draw to it).
+    not depend on it (a Generator passed as ``random_state`` gives one more draw to it). The
+    inclusion module is drawn in the same way after the workers module (one more draw), so
+    households, workers and their truth do not depend on it.
     """
     seed, rng = rng_from(random_state)
     vill, pop = _population(rng, confounding)
@@ -648,6 +839,26 @@ def taobao_village_survey(
     workers = workers[list(WORKER_COLUMNS)].copy()
     workers.attrs = {"welfare_label": SYNTHETIC_WORKER_LABEL, "welfare_synthetic": True}
     SurveyDesign(weights="weight", weight_type="pweight", psu="village_id").check(workers)
+    # ---- inclusion module (F7): its own generator, seeded by one more household-generator draw
+    # after the workers seed, so households and workers above are unchanged
+    rng_i = np.random.default_rng(rng.integers(2**63))
+    pi = _inclusion_population(rng_i, vill, pop)
+    truth.update(_inclusion_truth(pi))
+    link = s[["hh_id", "_population_row"]].sort_values("hh_id")
+    rows = link["_population_row"].to_numpy()
+    inclusion = pd.DataFrame(
+        {
+            "hh_id": link["hh_id"].to_numpy(),
+            "village_id": data.set_index("hh_id").loc[link["hh_id"], "village_id"].to_numpy(),
+            "weight": data.set_index("hh_id").loc[link["hh_id"], "weight"].to_numpy(),
+            "e_household": data.set_index("hh_id").loc[link["hh_id"], "e_household"].to_numpy(),
+        }
+    )
+    for col in ("owner_female", "owner_age", *STATUS_QUESTIONS):
+        inclusion[col] = pi[col].iloc[rows].reset_index(drop=True)
+    inclusion = inclusion[list(INCLUSION_COLUMNS)].copy()
+    inclusion.attrs = {"welfare_label": SYNTHETIC_INCLUSION_LABEL, "welfare_synthetic": True}
+    SurveyDesign(weights="weight", weight_type="pweight", psu="village_id").check(inclusion)
     return SyntheticSurvey(
         survey=survey,
         truth=_freeze(truth),
@@ -655,4 +866,6 @@ def taobao_village_survey(
         seed=seed if seed is not None else -1,
         workers=workers,
         population_workers=pw,
+        inclusion=inclusion,
+        population_inclusion=pi,
     )

@@ -92,6 +92,14 @@ class Context:
         The county panel (findings F6, F8); None when the data have none.
     county_truth : mapping or None
         The synthetic county panel's truth.
+    households : pandas.DataFrame or None
+        The household panel (finding F5: one row per household and wave, linked to
+        ``counties`` by county id); None when the data have none.
+    household_truth : mapping or None
+        The synthetic household panel's truth.
+    inclusion : SurveyData or None
+        The inclusion module (finding F7: e-shop owners' gender and age, perceived social
+        status), with its design; None when the data have none.
     """
 
     survey: SurveyData
@@ -103,6 +111,9 @@ class Context:
     workers: Any = None
     counties: Any = None
     county_truth: Any = None
+    households: Any = None
+    household_truth: Any = None
+    inclusion: Any = None
 
     @property
     def synthetic(self) -> bool:

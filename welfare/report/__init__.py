@@ -7,12 +7,14 @@ from welfare.report.figures import (
     love_plot,
     overlap_plot,
     quantile_effects_plot,
+    share_plot,
     source_contribution_plot,
 )
 from welfare.report.tables import (
     Table,
     balance_table,
     effects_table,
+    frame_table,
     grid_table,
     regression_table,
     tidy_frame,
@@ -24,6 +26,7 @@ __all__ = [
     "regression_table",
     "effects_table",
     "grid_table",
+    "frame_table",
     "balance_table",
     "tidy_frame",
     "truth_table",
@@ -34,4 +37,5 @@ __all__ = [
     "source_contribution_plot",
     "decomposition_plot",
     "quantile_effects_plot",
+    "share_plot",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "source_contribution_plot",
     "decomposition_plot",
     "quantile_effects_plot",
+    "share_plot",
 ]
 
 
@@ -428,3 +429,93 @@ def quantile_effects_plot(
     ax.legend(fontsize=8)
     synthetic = any(r.synthetic for r in effects.values())
     return _finish(fig, ax, title, synthetic, path)
+
+
+@strict_keywords
+def share_plot(
+    shares: Results | Mapping[str, tuple[Results, str]],
+    path: str | Path,
+    *,
+    title: str,
+    benchmarks: Mapping[str, float] | None = None,
+    benchmark_label: str = "published figure",
+    xlabel: str = "share (95% CI)",
+) -> Path:
+    """Horizontal bars of estimated shares with their 95% confidence intervals.
+
+    Parameters
+    ----------
+    shares : Results or mapping of str to (Results, term)
+        A Results (one bar per term, e.g. from :func:`welfare.inclusion.proportions`) or bar
+        label -> (result, term), in the order of the bars. The bars use the tidy ``estimate,
+        conf_low, conf_high`` of each result, so asymmetric (logit) intervals are drawn as
+        they are.
+    path : str or pathlib.Path
+        PNG file to write.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when any result is synthetic.
+    benchmarks : mapping of str to float, optional
+        A published value per bar label (e.g. the report's 0.5 and 0.75), drawn as a black
+        diamond.
+    benchmark_label : str, default "published figure"
+    xlabel : str, default "share (95% CI)"
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    UnknownOptionError
+        A term not in its result, or a benchmark label that is not a bar.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if isinstance(shares, Results):
+        shares = {t: (shares, t) for t in shares.terms}
+    if not isinstance(shares, Mapping) or not shares:
+        raise UnknownOptionError(
+            f"shares: expected a Results or a non-empty mapping of label to (Results, term), "
+            f"found {type(shares).__name__}"
+        )
+    rows = []
+    for label, cell in shares.items():
+        res, term = cell
+        if term not in res.terms:
+            raise UnknownOptionError(
+                f"bar {label!r}: term {term!r} is not in the result; expected one of "
+                f"{list(res.terms)[:8]}"
+            )
+        rows.append(res.tidy().set_index("term").loc[term])
+    absent = [b for b in (benchmarks or {}) if b not in shares]
+    if absent:
+        raise UnknownOptionError(
+            f"benchmarks: expected bar labels among {list(shares)}, found {absent}"
+        )
+    est = [r.estimate for r in rows]
+    lo = [r.estimate - r.conf_low for r in rows]
+    hi = [r.conf_high - r.estimate for r in rows]
+    order = list(shares)
+    sns.set_theme(style="whitegrid")
+    fig, ax = plt.subplots(figsize=(9.0, 0.45 * len(order) + 1.9))
+    color = sns.color_palette("colorblind", 2)
+    pos = list(range(len(order)))
+    ax.barh(pos, est, color=color[0], alpha=0.8)
+    ax.errorbar(est, pos, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3)
+    first = True
+    for label, value in (benchmarks or {}).items():
+        ax.plot(value, order.index(label), marker="D", color="black", ls="none",
+                label=benchmark_label if first else None)  # fmt: skip
+        first = False
+    ax.set_yticks(pos, order)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    if benchmarks:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+    synthetic = any(res.synthetic for res, _ in shares.values())
+    return _finish(fig, ax, title, synthetic, path, figure_title=True)

@@ -7,6 +7,7 @@ its notes (and its title says so).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "balance_table",
     "effects_table",
     "format_number",
+    "frame_table",
     "grid_table",
     "regression_table",
     "tidy_frame",
@@ -551,3 +553,76 @@ def grid_table(
         notes=tuple(all_notes),
         long=pd.DataFrame(long),
     )
+
+
+@strict_keywords
+def frame_table(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    synthetic: bool,
+    data_label: str = "",
+    index: str | None = None,
+    digits: Mapping[str, int] | int = 3,
+    notes: Sequence[str] = (),
+) -> Table:
+    """Format a numeric DataFrame as a table (test statistics, adjusted p-values, counts).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per table row; not modified. Numbers are formatted, text is shown as it is.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " when ``synthetic``.
+    synthetic : bool
+        The numbers come from synthetic data (a note says so).
+    data_label : str, default ""
+        Label of the data, shown in the first note.
+    index : str, optional
+        Column used as row labels (default: the frame's index).
+    digits : int or mapping of column to int, default 3
+        Decimals per column (p-values are best shown with 3 or 4).
+    notes : sequence of str
+        Further notes.
+
+    Returns
+    -------
+    Table
+        ``long`` is the frame itself (full precision, written by :meth:`Table.to_csv`).
+
+    Raises
+    ------
+    UnknownOptionError
+        ``index`` or a ``digits`` key that is not a column.
+    """
+    cols = list(frame.columns)
+    keys = [index] if index is not None else []
+    if isinstance(digits, Mapping):
+        keys += list(digits)
+    absent = [k for k in keys if k not in cols]
+    if absent:
+        raise UnknownOptionError(f"expected columns of the frame {cols}, found {absent}")
+    body = frame.set_index(index) if index is not None else frame.copy()
+    body = body.astype(object)
+    for c in body.columns:
+        d = digits.get(c, 3) if isinstance(digits, Mapping) else digits
+        num = pd.to_numeric(body[c], errors="coerce").dropna()
+        if len(num) and not pd.api.types.is_bool_dtype(frame[c]) and (num % 1 == 0).all():
+            if not (isinstance(digits, Mapping) and c in digits):
+                d = 0  # whole numbers (counts, degrees of freedom) shown without decimals
+        body[c] = [
+            _fmt(float(v), d)
+            if isinstance(v, numbers.Real) and not isinstance(v, bool) and not pd.isna(v)
+            else ("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+            for v in body[c]
+        ]
+    lead = []
+    if synthetic:
+        lead.append(
+            f"SYNTHETIC DATA: {data_label or 'synthetic data'}. Not evidence about any real "
+            "population."
+        )
+    elif data_label:
+        lead.append(f"Data: {data_label}.")
+    full_title = ("SYNTHETIC DATA - " if synthetic else "") + title
+    return Table(title=full_title, body=body, notes=tuple(lead + list(notes)), long=frame.copy())
