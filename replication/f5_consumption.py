@@ -250,7 +250,7 @@ def run(ctx: Context) -> FindingResult:
         coefficient_plot(
             {"wave FE": slopes, "household and wave FE": slopes_fe},
             ctx.out / "figures" / "F5_slopes_by_group.png",
-            title="F5. Consumption growth per index point, by group",
+            title="F5. Growth slope per index point, by group",
             xlabel="slope per EDI point, 2-year log growth (95% CI)",
             reference=reference,
         )

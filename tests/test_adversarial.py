@@ -246,3 +246,27 @@ def test_text_outcome_is_a_named_error(D):
         ols_premium(D.assign(s=D.g), outcome="s", treatment="d")
     with pytest.raises(ColumnTypeError, match="expected numbers"):
         raw_gap(D.assign(s=D.g), outcome="s", treatment="d")
+
+
+def test_fit_ols_huge_pweights_give_the_same_numbers():
+    """pweights are scale-free: x 1e300 must not overflow their normalisation."""
+    from welfare.datasets import taobao_village_survey
+    from welfare.inference.linear import fit_ols
+
+    t = taobao_village_survey()
+    big = t.data.assign(weight=t.data["weight"] * 1e300)
+    r = fit_ols("income_pc ~ e_household", big, design=t.design)
+    r0 = fit_ols("income_pc ~ e_household", t.survey)
+    np.testing.assert_allclose(r.params, r0.params, rtol=1e-12)
+    np.testing.assert_allclose(r.std_errors, r0.std_errors, rtol=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 1.5, -0.1, float("nan"), True, "0.05"])
+def test_tidy_refuses_an_alpha_outside_0_1(alpha):
+    from welfare.datasets import taobao_village_survey
+    from welfare.errors import UnknownOptionError
+    from welfare.inference.linear import fit_ols
+
+    r = fit_ols("income_pc ~ e_household", taobao_village_survey().survey)
+    with pytest.raises(UnknownOptionError, match="alpha"):
+        r.tidy(alpha=alpha)

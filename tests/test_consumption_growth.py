@@ -504,8 +504,12 @@ def test_degenerate_fits_raise_named_errors():
     d = growth_panel(hh, cp).data
     with pytest.raises(OutcomeError, match="constant value 0.1"):
         consumption_growth(d.assign(dlog_consumption_pc=0.1))  # was NaN t and p
-    with pytest.raises(VarianceError, match="positive standard errors"):
+    with pytest.raises(VarianceError, match="positive standard errors|perfect fit"):
         consumption_growth(d.assign(dlog_consumption_pc=0.01 * d.wave))  # wave FE absorb it
+    with pytest.raises(VarianceError, match="perfect fit"):  # was p = 1e-134 from noise SEs
+        consumption_growth(d.assign(dlog_consumption_pc=0.5 * d.edi_lag + 0.01 * d.wave))
+    with pytest.raises(VarianceError, match="perfect fit"):
+        split_samples(d.assign(dlog_consumption_pc=0.5 * d.edi_lag))
     with pytest.warns(match="collinear"), pytest.raises(CollinearityError, match="edi_lag"):
         consumption_growth(d.assign(edi_lag=5.0))  # was a ValueError in .slopes()
     with pytest.warns(match="collinear"), pytest.raises(CollinearityError, match="edi_lag:poor"):
@@ -514,6 +518,8 @@ def test_degenerate_fits_raise_named_errors():
         consumption_growth(growth_panel(hh[hh.wave == 2012], cp))
     with pytest.raises(OutcomeError, match="constant value"):
         split_samples(d.assign(dlog_consumption_pc=0.0))
+    with pytest.raises(EmptySampleError, match="subsample rural=1"):
+        split_samples(d.assign(dlog_consumption_pc=d.dlog_consumption_pc.where(d.rural == 0)))
     with pytest.raises(DataError, match="_edi_lag__rural0"):
         split_samples(d.assign(_edi_lag__rural0=1.0))
     r = split_samples(d.assign(rural=d.rural.astype(float).where(d.index != 0)))
@@ -537,3 +543,68 @@ def test_by_category_checks_options_and_row_order():
     b = by_category(shuffled.set_axis([f"r{i}" for i in range(len(shuffled))]), **kw)
     cols = ["estimate", "std_error", "p_value", "p_value_wild", "p_value_romano_wolf"]
     np.testing.assert_allclose(b[cols].to_numpy(), a[cols].to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_column_in_two_roles_refused():
+    """groups=("rural", "rural") gave duplicated slope rows and a singular equal-slopes test;
+    the outcome among the controls gave an IndexError."""
+    hh, cp = simulate(n_hh=30, seed=26)
+    gp = growth_panel(hh, cp)
+    for kw in (
+        {"groups": ("rural", "rural")},
+        {"controls": ["dlog_consumption_pc"]},
+        {"controls": ["edi_lag"]},
+        {"groups": ("rural",), "controls": ["rural"]},
+    ):
+        with pytest.raises(UnknownOptionError, match="once among outcome, index, groups"):
+            consumption_growth(gp, **kw)
+    with pytest.raises(UnknownOptionError, match="once among"):
+        split_samples(gp, controls=["edi_lag"])
+
+
+def test_synthetic_county_panel_labels_the_growth_panel():
+    """Real households with a synthetic county panel were labelled real (attrs of the
+    household frame only)."""
+    hh, cp = simulate(n_hh=10, seed=27)
+    hh.attrs = {}
+    cp.attrs = {"welfare_label": "SYNTHETIC county panel (test)", "welfare_synthetic": True}
+    gp = growth_panel(hh, cp)
+    assert gp.data.attrs == {
+        "welfare_label": "SYNTHETIC county panel (test)",
+        "welfare_synthetic": True,
+    }
+    assert consumption_growth(gp).coefficients.synthetic
+    hh.attrs = {"welfare_label": "my survey", "welfare_synthetic": False}
+    assert growth_panel(hh, cp).data.attrs["welfare_label"] == (
+        "my survey with SYNTHETIC county panel (test)"
+    )
+
+
+def test_nullable_dtypes_kept_and_same_estimates():
+    """Household columns kept their values but not their dtypes (a nullable boolean group with
+    a missing value became ``object`` and was refused); ids and county as pandas strings."""
+    hh, cp = simulate(n_hh=60, seed=28)
+    h2 = hh.assign(
+        consumption_pc=hh.consumption_pc.astype("Float64").where(hh.index != 6, pd.NA),
+        rural=hh.rural.astype("boolean").where(hh.index != 9, pd.NA),
+        weight=hh.weight.astype("Float64"),
+        county_id=hh.county_id.astype(str).astype("string"),
+        hh_id=hh.hh_id.astype(str).astype("string"),
+    )
+    c2 = cp.assign(
+        edi=cp.edi.astype("Float64").where(cp.index != 0, pd.NA),
+        county_id=cp.county_id.astype(str).astype("string"),
+    )
+    gp = growth_panel(h2, c2)
+    assert gp.data["rural"].dtype == "boolean" and gp.data["hh_id"].dtype == "string"
+    assert gp.data["county_id"].dtype == "string" and gp.data["weight"].dtype == "Float64"
+    h3 = hh.assign(
+        consumption_pc=hh.consumption_pc.where(hh.index != 6),
+        rural=hh.rural.astype(float).where(hh.index != 9),
+    )
+    gp3 = growth_panel(h3, cp.assign(edi=cp.edi.where(cp.index != 0)))
+    assert gp.counts == gp3.counts
+    a, b = consumption_growth(gp), consumption_growth(gp3)
+    assert a.coefficients.sample.dropped == b.coefficients.sample.dropped
+    np.testing.assert_allclose(a.tidy().estimate, b.tidy().estimate, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.tidy().std_error, b.tidy().std_error, rtol=1e-10)

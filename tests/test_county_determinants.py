@@ -664,14 +664,12 @@ def test_option_and_column_name_mistakes_raise_named_errors():
         county_determinants(d, outcome="y", regressors=["x1"], lag=1.0)
     with pytest.raises(UnknownOptionError, match="standardize"):
         county_determinants(d, outcome="y", regressors=["x1"], standardize=1)
-    assert county_determinants(d, outcome="y", regressors=["x1"], lag=np.int64(1)).extra[
-        "lag"
-    ] == 1
+    assert county_determinants(d, outcome="y", regressors=["x1"], lag=np.int64(1)).extra["lag"] == 1
     # the empty-sample message spoke of a lag when there was none, and now names the reasons
     with pytest.raises(EmptySampleError, match=r"at least 2 rows, found 0"):
         county_determinants(d.head(0), outcome="y", regressors=["x1"])
     biennial = d[d["year"].isin([2013, 2015])]
-    with pytest.raises(EmptySampleError, match="a gap in the county's years\): 30"):
+    with pytest.raises(EmptySampleError, match=r"a gap in the county's years\): 30"):
         county_determinants(biennial, outcome="y", regressors=["x1"], lag=1)
 
 
@@ -702,6 +700,57 @@ def test_huge_weights_and_scaled_weights_give_the_same_estimates():
         )
 
 
+def test_standardize_without_fixed_effects_omits_the_intercept():
+    """standardize=True with fixed_effects=() was a raw KeyError 'Intercept'."""
+    d = small_panel()
+    r = county_determinants(
+        d, outcome="y", regressors=["x1", "x2"], fixed_effects=(), standardize=True
+    )
+    assert r.terms == ("x1", "x2") and any("intercept" in n for n in r.notes)
+    z = d.assign(**{c: (d[c] - d[c].mean()) / d[c].std(ddof=0) for c in ("y", "x1", "x2")})
+    rz = county_determinants(z, outcome="y", regressors=["x1", "x2"], fixed_effects=())
+    np.testing.assert_allclose(r.params, rz.params[["x1", "x2"]], rtol=1e-10)
+    np.testing.assert_allclose(r.std_errors, rz.std_errors[["x1", "x2"]], rtol=1e-10)
+    assert not r.with_vcov("HC1").tidy().isna().any().any()
+
+
+def test_units_of_outcome_and_regressors_do_not_matter():
+    """An outcome in units with sd 1e11 failed pyfixest's demeaning (ValueError); a regressor
+    with sd 1e-8 was dropped as collinear (a false CollinearityError)."""
+    d = small_panel()
+    base = county_determinants(d, outcome="y", regressors=["x1", "x2"], lag=1)
+    beta = county_determinants(d, outcome="y", regressors=["x1", "x2"], standardize=True)
+    for fy, fx in ((1e11, 1.0), (1.0, 1e-8), (1e-9, 1e9), (1e20, 1e-20)):
+        dd = d.assign(y=d["y"] * fy, x1=d["x1"] * fx)
+        r = county_determinants(dd, outcome="y", regressors=["x1", "x2"], lag=1)
+        np.testing.assert_allclose(
+            r.params.to_numpy(), base.params.to_numpy() * [fy / fx, fy], rtol=1e-9
+        )
+        np.testing.assert_allclose(
+            r.std_errors.to_numpy(), base.std_errors.to_numpy() * [fy / fx, fy], rtol=1e-9
+        )
+        b = county_determinants(dd, outcome="y", regressors=["x1", "x2"], standardize=True)
+        np.testing.assert_allclose(b.params, beta.params, rtol=1e-9)
+        assert b.extra["sd_outcome"] == pytest.approx(beta.extra["sd_outcome"] * fy, rel=1e-12)
+        assert b.extra["sd_regressors"]["x1"] == pytest.approx(
+            beta.extra["sd_regressors"]["x1"] * fx, rel=1e-12
+        )
+    # beyond float64 the variance (se^2) of x1 would be 0 or inf: refused, not shown as se 0
+    with pytest.raises(ImpossibleValueError, match=r"\['x1'\].*rescale"):
+        county_determinants(d.assign(x1=d["x1"] * 1e200), outcome="y", regressors=["x1", "x2"])
+
+
+def test_sample_does_not_change_with_the_cluster_option():
+    """A row with a missing county id stayed in with cluster=None and was dropped with CRV1."""
+    d = small_panel().astype({"county_id": float})
+    d.loc[5, "county_id"] = np.nan
+    a = county_determinants(d, outcome="y", regressors=["x1"])
+    b = county_determinants(d, outcome="y", regressors=["x1"], cluster=None)
+    assert np.array_equal(a.sample.mask, b.sample.mask) and a.n_obs == b.n_obs == len(d) - 1
+    assert b.sample.dropped == (("missing panel id (county or year)", 1),)
+    np.testing.assert_allclose(a.params, b.params)
+
+
 def test_with_vcov_metadata_follows_the_new_variance():
     """The note and extra["n_clusters"] kept the clustered text after with_vcov("HC1")."""
     d = small_panel()
@@ -710,7 +759,7 @@ def test_with_vcov_metadata_follows_the_new_variance():
     h = r.with_vcov("HC1")
     assert h.extra["n_clusters"] is None and h.vcov_spec.kind == "HC1"
     assert "HC1 standard errors" in h.notes[-1] and "clustered" not in " ".join(h.notes)
-    assert h.sample == r.sample
+    assert np.array_equal(h.sample.mask, r.sample.mask) and h.sample.dropped == r.sample.dropped
     np.testing.assert_allclose(h.params, r.params)
     back = h.with_vcov("CRV1")
     assert back.extra["n_clusters"] == 30
@@ -725,14 +774,21 @@ def test_shuffled_rows_string_index_and_id_types_do_not_change_results():
     variants = [
         shuffled,
         d.assign(county_id="c" + d["county_id"].astype(str)),
+        # a Categorical county id made "<x>_initial" categorical (dropped as collinear)
         d.assign(county_id=d["county_id"].astype("category"), year=d["year"].astype("Int64")),
         d.assign(province=d["province"].astype("string[pyarrow]")),
+        # index levels named like columns made the lag merge raise a pandas ValueError
+        d.set_index(["county_id", "year"], drop=False),
+        d.set_axis(np.repeat(np.arange(len(d) // 2), 2)),  # non-unique row labels
     ]
+    init = county_determinants(d, outcome="y", regressors=["x2"], initial=["x1"])
     for v in variants:
         r = county_determinants(v, outcome="y", regressors=["x1", "x2"], lag=1)
         np.testing.assert_allclose(r.params, base.params, rtol=1e-10)
         np.testing.assert_allclose(r.std_errors, base.std_errors, rtol=1e-10)
         assert r.sample.dropped == base.sample.dropped
+        r = county_determinants(v, outcome="y", regressors=["x2"], initial=["x1"])
+        np.testing.assert_allclose(r.params, init.params, rtol=1e-10)
 
 
 # ------------------------------------------------------------------ determinism

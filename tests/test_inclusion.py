@@ -20,6 +20,7 @@ from welfare.errors import (
     CollinearityError,
     ColumnTypeError,
     EmptySampleError,
+    ImpossibleValueError,
     MissingColumnError,
     OutcomeError,
     PerfectPredictionError,
@@ -651,6 +652,133 @@ def test_ordered_probit_bad_input(status_frame):
     before = status_frame.copy()
     ordered_probit("status_change_5y ~ e_household + age10", status_frame, design=PW)
     pd.testing.assert_frame_equal(status_frame, before)
+
+
+# ====================================================================== adversarial input (review)
+def test_zero_share_has_no_nan_statistic_or_p_value():
+    """An unused Categorical level (share 0, SE 0) gave statistic 0/0 = NaN and p NaN."""
+    df = _clustered()
+    df["c"] = pd.Categorical(np.where(df.y == 1, "yes", "no"), categories=["no", "yes", "dk"])
+    t = proportions(df, ["c", "y"], design=SurveyDesign(weights="w", psu="psu")).tidy()
+    assert not t.drop(columns="term").isna().any().any()
+    dk = t.set_index("term").loc["c=dk"]
+    assert dk.estimate == 0 and dk.std_error == 0 and dk.statistic == 0 and dk.p_value == 1
+    one = proportions(df.assign(y=1.0), ["y"], design=SurveyDesign(psu="psu")).tidy().iloc[0]
+    assert one.statistic == np.inf and one.p_value == 0
+    # alpha=-0.1 gave NaN intervals, 1.5 crossed ones (conf_low > conf_high)
+    r = proportions(df, ["y"], design=SurveyDesign(weights="w", psu="psu"))
+    for bad in (-0.1, 0, 1, 1.5, np.nan, True, "0.05"):
+        with pytest.raises(UnknownOptionError, match="alpha"):
+            r.tidy(bad)
+    assert r.tidy(0.1).conf_low.iloc[0] > r.tidy(0.05).conf_low.iloc[0]
+
+
+def test_share_in_range_refuses_nan_bounds_and_infinite_values():
+    df = _clustered().assign(age=lambda f: 20.0 + (np.arange(len(f)) % 15))
+    design = SurveyDesign(weights="w", psu="psu")
+    # low=nan gave the share 0 under the label "age >= nan"
+    with pytest.raises(UnknownOptionError, match="NaN"):
+        share_in_range(df, "age", low=np.nan, design=design)
+    # an infinite age was silently counted outside the range (in the denominator)
+    with pytest.raises(ImpossibleValueError, match="infinite"):
+        share_in_range(df.assign(age=df["age"].replace(25.0, np.inf)), "age", low=20, design=design)
+    a = share_in_range(df, "age", low=20, high=29, design=design)
+    b = share_in_range(df, "age", low=np.int64(20), high=np.float64(29), design=design)
+    np.testing.assert_allclose(a.params, b.params)
+
+
+def test_by_with_nullable_dtypes_and_missing_values():
+    """A string[pyarrow]/Int64/boolean by-column with <NA> raised a numpy UFuncTypeError."""
+    df = _clustered()
+    design = SurveyDesign(weights="w", psu="psu")
+    obj = df.assign(b=np.where(df.index % 3 == 0, "a", "b").astype(object))
+    obj.loc[5, "b"] = None
+    ref = proportions(obj, ["y"], design=design, by=["b"])
+    for dtype in ("string[pyarrow]", "string"):
+        r = proportions(obj.assign(b=obj["b"].astype(dtype)), ["y"], design=design, by=["b"])
+        assert r.terms == ref.terms
+        np.testing.assert_allclose(r.params, ref.params)
+        np.testing.assert_allclose(r.std_errors, ref.std_errors)
+        assert (
+            r.extra["left_out"]
+            == ref.extra["left_out"]
+            == {"missing by ['b'] (outside every group, PSU kept)": 1}
+        )
+    gi = df.assign(gi=(df["g"]).astype("Int64"), gb=df["g"].astype("boolean"))
+    gi.loc[7, ["gi", "gb"]] = pd.NA
+    r1 = proportions(gi, ["y"], design=design, by=["gi"])
+    r2 = proportions(gi, ["y"], design=design, by=["gb"])
+    np.testing.assert_allclose(r1.params, r2.params)
+    assert r1.terms == ("y=1 | gi=0", "y=1 | gi=1")
+
+
+def test_repeated_columns_and_single_psu_domains_are_not_silent():
+    df = _clustered()
+    design = SurveyDesign(weights="w", psu="psu")
+    with pytest.raises(UnknownOptionError, match="repeated"):
+        proportions(df, ["y", "y"], design=design)  # gave two terms named "y=1"
+    with pytest.raises(UnknownOptionError, match="repeated"):
+        proportions(df, ["y"], design=design, by=["g", "g"])
+    # groups that are single PSUs: the linearised SE is 0, said in a note
+    r = proportions(df.assign(p2=df["psu"]), ["y"], design=design, by=["p2"])
+    t = r.tidy()
+    inner = (t.estimate > 0) & (t.estimate < 1)
+    assert inner.any() and np.allclose(t.loc[inner, "std_error"], 0, atol=1e-12)
+    assert any("every domain row lies in one PSU" in n for n in r.notes)
+    ok = proportions(df, ["y"], design=design, by=["g"])
+    assert not any("one PSU" in n for n in ok.notes)
+
+
+def test_ordered_probit_invariant_to_regressor_location_and_unit():
+    """A regressor offset by 1e8 gave a wrong e_household-like coefficient (0.71 for 0.65)."""
+    df = _ordered_data()
+    d1 = SurveyDesign(weights="w", psu="psu")
+    a = ordered_probit("y ~ x1 + d", df, design=d1)
+    for shift, unit in ((1e8, 1.0), (0.0, 1e-9), (1e6, 1e6)):
+        b = ordered_probit("y ~ x1 + d", df.assign(x1=df["x1"] * unit + shift), design=d1)
+        # slopes: b_x1 / unit; d unchanged; cutpoints shift by b_x1 * shift / unit
+        np.testing.assert_allclose(b.params["x1"] * unit, a.params["x1"], rtol=1e-6)
+        np.testing.assert_allclose(b.params["d"], a.params["d"], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            b.params[["cut1", "cut4"]].to_numpy() - a.params["x1"] * shift / unit,
+            a.params[["cut1", "cut4"]].to_numpy(),
+            rtol=1e-5,
+            atol=1e-5 * max(1.0, abs(a.params["x1"] * shift / unit)),
+        )
+        np.testing.assert_allclose(b.std_errors["d"], a.std_errors["d"], rtol=1e-6)
+        np.testing.assert_allclose(b.std_errors["x1"] * unit, a.std_errors["x1"], rtol=1e-6)
+        assert b.extra["log_pseudolikelihood"] == pytest.approx(
+            a.extra["log_pseudolikelihood"], abs=1e-6
+        )
+        np.testing.assert_allclose(
+            b.ame("d").params.to_numpy(), a.ame("d").params.to_numpy(), atol=1e-7
+        )
+    # numpy integers are integers
+    c = ordered_probit("y ~ x1 + d", df, design=d1, maxiter=np.int64(50))
+    np.testing.assert_allclose(c.params, a.params)
+
+
+def test_ordered_probit_shuffled_rows_string_index_and_nullable_dtypes(status_frame):
+    fm = "status_change_5y ~ e_household + age10 + log_income_c"
+    a = ordered_probit(fm, status_frame, design=PW)
+    sh = status_frame.sample(frac=1, random_state=4)
+    sh.index = [f"h{i}" for i in range(len(sh))]
+    variants = [
+        sh,
+        status_frame.assign(e_household=status_frame["e_household"].astype("boolean")),
+        status_frame.assign(village_id="v" + status_frame["village_id"].astype(str)),
+        status_frame.assign(weight=status_frame["weight"] * 1000),
+    ]
+    for v in variants:
+        b = ordered_probit(fm, v, design=PW)
+        np.testing.assert_allclose(b.params, a.params, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(b.std_errors, a.std_errors, rtol=1e-7)
+        assert b.sample.dropped == a.sample.dropped
+        np.testing.assert_allclose(
+            b.ame("e_household", at_least="same").params,
+            a.ame("e_household", at_least="same").params,
+            atol=1e-10,
+        )
 
 
 # ====================================================================== coverage (slow)

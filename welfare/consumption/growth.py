@@ -94,7 +94,8 @@ class GrowthPanel:
         (log points; NaN where missing or, with ``nonpositive="exclude"``, non-positive at
         either end), ``<index>_lag`` per index column (the start county's index in year
         ``wave - lag``), and the county panel's other columns for that county-year. ``attrs``
-        carry the input's ``welfare_label`` / ``welfare_synthetic``.
+        carry the household frame's ``welfare_label`` / ``welfare_synthetic``; a synthetic
+        county panel makes the growth panel synthetic too (its label is added).
     counts : tuple of (str, int)
         Household-waves and intervals by reason (see :meth:`summary`).
     waves : tuple of int
@@ -343,11 +344,12 @@ def growth_panel(
     st = start.loc[key].reset_index()
     en = end.reset_index(drop=True)
     other = [c for c in households.columns if c not in {household, wave, county} | set(consumption)]
-    out = pd.DataFrame({household: en[household].to_numpy()})
-    out[wave] = en[wave].to_numpy()
-    out["wave_start"] = st[wave].to_numpy()
-    out[county] = st[county].to_numpy()
-    out[f"{county}_end"] = en[county].to_numpy()
+    # .array keeps the columns' dtypes (nullable, categorical, string): no silent recode
+    out = pd.DataFrame({household: en[household].array})
+    out[wave] = en[wave].array
+    out["wave_start"] = st[wave].array
+    out[county] = st[county].array
+    out[f"{county}_end"] = en[county].array
     moved = (
         (st[county].to_numpy() != en[county].to_numpy())
         & st[county].notna().to_numpy()
@@ -355,7 +357,7 @@ def growth_panel(
     )
     out["mover"] = moved.astype(int)
     for c in other:
-        out[c] = st[c].to_numpy()
+        out[c] = st[c].array
     counts.append(("growth intervals (consecutive waves)", len(out)))
     counts.append(("movers (county changed; kept, start county used)", int(moved.sum())))
     outcome_cols = []
@@ -388,7 +390,7 @@ def growth_panel(
         columns={year: "_year", **{c: f"{c}_lag" for c in index}}
     )
     no_county = out[county].isna().to_numpy()
-    out["_year"] = out[wave] - lag
+    out["_year"] = out[wave].to_numpy(dtype=float) - lag  # numbers (checked), any dtype
     merged = out.merge(cp, how="left", on=[county, "_year"], validate="m:1")
     merged = merged.drop(columns=["_year"])
     counts.append(("county missing at the start wave (no index)", int(no_county.sum())))
@@ -398,10 +400,13 @@ def growth_panel(
         index_cols.append(name)
         n_miss = int((merged[name].isna().to_numpy() & ~no_county).sum())
         counts.append((f"index {c!r} missing for the start county-year", n_miss))
-    merged.attrs = {
-        "welfare_label": households.attrs.get("welfare_label", ""),
-        "welfare_synthetic": bool(households.attrs.get("welfare_synthetic", False)),
-    }
+    label = str(households.attrs.get("welfare_label", ""))
+    h_syn = bool(households.attrs.get("welfare_synthetic", False))
+    c_syn = bool(counties.attrs.get("welfare_synthetic", False))
+    if c_syn and not h_syn:  # synthetic county data make the growth panel synthetic too
+        c_label = str(counties.attrs.get("welfare_label", "")) or "SYNTHETIC county panel"
+        label = f"{label} with {c_label}" if label else c_label
+    merged.attrs = {"welfare_label": label, "welfare_synthetic": h_syn or c_syn}
     return GrowthPanel(
         data=merged,
         counts=tuple(counts),
@@ -438,6 +443,20 @@ def _spec(frame, outcome, index, groups, controls, fixed_effects, weights, clust
         raise UnknownOptionError(
             f"outcome and index: expected column names, found {outcome!r}, {index!r}"
         )
+    seen: dict[str, str] = {}
+    for role, names in (
+        ("outcome", [outcome]),
+        ("index", [index]),
+        ("groups", groups),
+        ("controls", controls),
+    ):
+        for c in names:
+            if c in seen:
+                raise UnknownOptionError(
+                    f"{c!r}: expected each column once among outcome, index, groups and "
+                    f"controls, found it in {seen[c]} and {role}"
+                )
+            seen[c] = role
     cols = [outcome, index] + groups + controls + fixed_effects
     cols += [c for c in (weights, cluster) if c is not None]
     require_columns(frame, cols)
@@ -476,7 +495,8 @@ def _check_fit(res: Results, frame: pd.DataFrame, outcome: str, needed: list[str
     OutcomeError
         The outcome is constant in the estimation sample.
     VarianceError
-        A zero or non-finite standard error (no variation left after the fixed effects).
+        A perfect fit (R2 = 1), or a zero or non-finite standard error (no variation left
+        after the fixed effects).
     """
     gone = [t for t in needed if t not in res.terms]
     if gone:
@@ -490,9 +510,17 @@ def _check_fit(res: Results, frame: pd.DataFrame, outcome: str, needed: list[str
             f"outcome {outcome!r}: expected variation in the estimation sample, found the "
             f"constant value {float(y[0])!r} in all {len(y)} rows"
         )
+    if res.extra.get("r2") is not None and res.extra["r2"] >= 1.0:
+        raise VarianceError(
+            f"outcome {outcome!r}: expected residual variation, found a perfect fit (R2 = 1: "
+            "the outcome is an exact function of the regressors and fixed effects), so the "
+            "standard errors are rounding noise"
+        )
     se, est = res.std_errors.to_numpy(), res.params.to_numpy()
     bad = [
-        t for t, s, b in zip(res.terms, se, est, strict=True) if not (s > 0 and np.isfinite(s * b))
+        t
+        for t, s, b in zip(res.terms, se, est, strict=True)
+        if not (s > 0 and np.isfinite(s) and np.isfinite(b))
     ]
     if bad:
         raise VarianceError(
@@ -707,7 +735,10 @@ def consumption_growth(
     OutcomeError
         An outcome that is constant in the estimation sample.
     VarianceError
-        Also a zero or non-finite standard error (no variation left after the fixed effects).
+        Also a perfect fit (R2 = 1) or a zero or non-finite standard error (no variation left
+        after the fixed effects).
+    UnknownOptionError
+        Also a column given twice among ``outcome``, ``index``, ``groups`` and ``controls``.
 
     Notes
     -----
@@ -818,10 +849,18 @@ def split_samples(
     sep_est, sep_se = [], []
     for v in (0, 1):
         sub = frame.loc[frame[by] == v]
-        r = fit_ols(
-            sp.formula, sub, fixed_effects=fes or None, design=sp.design, cluster=cluster, vcov=vcov
-        )
-        _check_fit(r, sub, outcome, [index])
+        try:
+            r = fit_ols(
+                sp.formula,
+                sub,
+                fixed_effects=fes or None,
+                design=sp.design,
+                cluster=cluster,
+                vcov=vcov,
+            )
+            _check_fit(r, sub, outcome, [index])
+        except (EmptySampleError, VarianceError, OutcomeError, CollinearityError) as e:
+            raise type(e)(f"split_samples, subsample {by}={v}: {e}") from e  # which one failed
         sep_est.append(float(r.params[index]))
         sep_se.append(float(r.std_errors[index]))
     st = frame.copy()

@@ -120,6 +120,7 @@ INDEX_COMPONENTS = (
 _LAG_FIRST = "lag 1: no year t-1 in the data (first year {y})"
 _LAG_GAP = "lag 1: no row for (county, year - 1) (a gap in the county's years)"
 _LAG_ID = "lag 1: missing county or year (the lag cannot be built)"
+_MISSING_ID = "missing panel id (county or year)"
 
 
 # ------------------------------------------------------------------ checks shared by the functions
@@ -130,18 +131,17 @@ def _frame(data) -> pd.DataFrame:
 
 
 def _flag(name: str, value) -> bool:
-    """A True/False option; 1, 0 or "yes" are refused rather than read as a flag."""
+    """Return a True/False option as bool; refuse 1, 0 or "yes" rather than read them as one."""
     if not isinstance(value, bool | np.bool_):
         raise UnknownOptionError(f"{name}: expected True or False, found {value!r}")
     return bool(value)
 
 
 def _name(name: str, value, optional: bool = False) -> None:
-    """A column-name option: a str (or None when ``optional``)."""
+    """Refuse a column-name option that is not a str (or None when ``optional``)."""
     if not (isinstance(value, str) or (optional and value is None)):
         raise UnknownOptionError(
-            f"{name}: expected a column name (str){' or None' if optional else ''}, "
-            f"found {value!r}"
+            f"{name}: expected a column name (str){' or None' if optional else ''}, found {value!r}"
         )
 
 
@@ -524,9 +524,10 @@ def _first_year_values(work: pd.DataFrame, county: str, year: str, cols: list[st
     ok = work[[county, year]].notna().all(axis=1)
     first = work.loc[ok].sort_values([county, year], kind="stable").groupby(county).head(1)
     first = first.set_index(county)[cols]
-    return pd.DataFrame(
-        {f"{c}_initial": work[county].map(first[c]) for c in cols}, index=work.index
-    )
+    # plain object keys: Series.map on a Categorical id column returns a Categorical, and a
+    # categorical "<c>_initial" would enter the formula as dummies (or be dropped as collinear)
+    ids = pd.Series(work[county].to_numpy(dtype=object), index=work.index)
+    return pd.DataFrame({f"{c}_initial": ids.map(first[c]) for c in cols}, index=work.index)
 
 
 def _lagged(
@@ -546,6 +547,14 @@ def _lagged(
     lagged = merged[[f"{c}_lag1" for c in cols]]
     lagged.index = work.index
     return lagged, has_prev, is_first, idok
+
+
+def _unit(v: np.ndarray) -> float:
+    """Return a power of two near the spread of ``v`` (exact to divide by); 1 without spread."""
+    v = v[np.isfinite(v)]
+    top = float(np.abs(v).max()) if len(v) > 1 else 0.0
+    sd = float(np.std(v / top)) * top if top > 0 else 0.0
+    return float(2.0 ** np.round(np.log2(sd))) if 0 < sd < np.inf else 1.0
 
 
 def _weighted_sd(x: np.ndarray, w: np.ndarray) -> float:
@@ -605,11 +614,14 @@ def county_determinants(
         Report beta coefficients b_k sd(x_k) / sd(y), sds over the estimation sample (weighted
         when ``weights``; population formula), with standard errors scaled by the same factor
         (the sds are treated as fixed). Identical to the regression of z-scored y on z-scored x.
+        Without fixed effects the intercept has no beta coefficient and is omitted.
     weights : str or None, default None
         Analytic weights (``aweight``, e.g. population); scale-free (estimates and standard
         errors do not change when the weights are multiplied by a constant).
     county, year : str, default "county_id", "year"
-        County id and integer year columns.
+        County id and integer year columns. Rows missing either are always dropped and
+        counted (``"missing panel id (county or year)"``; with ``lag=1`` the lag reason), so the
+        sample does not depend on ``cluster`` (the variance choice).
 
     Returns
     -------
@@ -617,7 +629,11 @@ def county_determinants(
         One term per regressor (and ``<column>_initial``); estimates in index points per unit
         of the regressor (per log point for the logs, per unit share for the shares). The
         sample counts every dropped row by reason (lag, missing values, singletons); notes and
-        ``extra`` give the lag, the fixed effects and the number of clusters.
+        ``extra`` give the lag, the fixed effects and the number of clusters (of the variance
+        in use, also after ``with_vcov``). The fit runs with the outcome and the regressors
+        divided by powers of two near their standard deviations (undone exactly), so results do
+        not depend on their units (pyfixest's demeaning and collinearity tolerances are
+        absolute).
 
     Raises
     ------
@@ -636,6 +652,9 @@ def county_determinants(
     OutcomeError
         An outcome without variation in the estimation sample, or one the fixed effects and
         regressors fit exactly (zero standard errors would make every statistic NaN).
+    ImpossibleValueError
+        Infinite outcome or regressor values; estimates or variances that over- or underflow
+        float64 in the units of the data (e.g. a regressor multiplied by 1e200).
     EmptySampleError, VarianceError, InvalidWeightError
         Too few rows or clusters; invalid weights.
     UnknownOptionError
@@ -698,12 +717,19 @@ def county_determinants(
             + ([weights] if weights else [])
         )
     )
-    work = frame[used].copy()
-    work[year] = years.astype("int64") if not years.isna().any() else years.astype(float)
+    # positional index: the row index of ``data`` may be non-unique or carry level names equal
+    # to column names (set_index(..., drop=False)), which the merges and groupbys below refuse
+    work = frame[used].reset_index(drop=True)
+    yv = years.astype("int64") if not years.isna().any() else years.astype(float)
+    work[year] = yv.to_numpy()
     work.attrs = dict(frame.attrs)
     n = len(work)
-    pre_keep = np.ones(n, dtype=bool)
+    # a row without its county or year is dropped whatever the options: with cluster=None it
+    # would otherwise stay in and the sample would change with the variance choice
+    pre_keep = work[[county, year]].notna().all(axis=1).to_numpy()
     pre_dropped: list[tuple[str, int]] = []
+    if lag == 0 and not pre_keep.all():
+        pre_dropped.append((_MISSING_ID, int((~pre_keep).sum())))
     notes: list[str] = []
     terms = list(regressors)
     if lag == 1:
@@ -738,7 +764,7 @@ def county_determinants(
         )
     if pre_keep.sum() < 2:
         raise EmptySampleError(
-            f"county_determinants: expected at least 2 rows"
+            "county_determinants: expected at least 2 rows"
             + (" with a lagged row" if lag else "")
             + f", found {int(pre_keep.sum())} of {n} in the data"
             + (f" ({'; '.join(f'{r}: {k}' for r, k in pre_dropped)})" if pre_dropped else "")
@@ -753,6 +779,18 @@ def county_determinants(
             # aweights are scale-free; dividing by the largest keeps huge weights from
             # overflowing the mean-one normalisation downstream
             sub[weights] = sub[weights].astype(float) / float(top)
+    # outcome and regressors in units of about one sd (a power of two, so exactly undone
+    # below): pyfixest's demeaning and collinearity tolerances are absolute, so an outcome with
+    # sd 1e11 failed to demean and a regressor with sd 1e-7 was dropped as collinear
+    ids = set(fixed_effects) | {cluster, weights, county, year}
+    unit = {
+        c: _unit(sub[c].to_numpy(dtype=float, na_value=np.nan))
+        for c in [outcome] + terms
+        if c not in ids
+    }
+    for c, u in unit.items():
+        if u != 1.0:
+            sub[c] = sub[c].astype(float) / u
     formula = f"{outcome} ~ " + " + ".join(terms)
     fe_text = " and ".join(fixed_effects) if fixed_effects else "no"
     estimator = f"OLS with {fe_text} fixed effects (county determinants)"
@@ -782,7 +820,7 @@ def county_determinants(
         # zero residuals: every t statistic would be 0/0 (a NaN result)
         y = sub.loc[fit.sample.mask, outcome]
         what = (
-            f"the constant {y.iloc[0]} in all {len(y)} rows"
+            f"the constant {y.iloc[0] * unit.get(outcome, 1.0)} in all {len(y)} rows"
             if y.nunique() < 2
             else f"it fitted exactly by the fixed effects ({', '.join(fixed_effects) or 'none'}) "
             "and the regressors (residuals all 0, standard errors 0)"
@@ -799,7 +837,7 @@ def county_determinants(
     sample = EstimationSample(
         mask=mask, n_rows=n, dropped=tuple(pre_dropped) + tuple(fit.sample.dropped)
     )
-    scale = None
+    u_y = unit.get(outcome, 1.0)
     if standardize:
         est_rows = sub.loc[fit.sample.mask]
         w = (
@@ -808,27 +846,51 @@ def county_determinants(
             else np.ones(len(est_rows), dtype=float)
         )
         sd_y = _weighted_sd(est_rows[outcome].to_numpy(dtype=float), w)
-        sd_x = np.array([_weighted_sd(est_rows[t].to_numpy(dtype=float), w) for t in fit.terms])
-        scale = sd_x / sd_y
+        # the intercept (no fixed effects) has no beta coefficient (sd(1) = 0 would scale it to
+        # 0 +/- 0, a NaN statistic); it is left out, as in Stata's regress, beta
+        beta_terms = [t for t in fit.terms if t != "Intercept"]
+        sd_x = np.array([_weighted_sd(est_rows[t].to_numpy(dtype=float), w) for t in beta_terms])
+        scale = sd_x / sd_y  # sds in the working units: the units cancel
         notes.append(
             "Standardised (beta) coefficients b sd(x)/sd(y); sds over the estimation sample"
             + (f" weighted by {weights!r}" if weights else "")
-            + ", treated as fixed in the standard errors."
+            + ", treated as fixed in the standard errors"
+            + (
+                "; the intercept has no beta coefficient and is omitted."
+                if "Intercept" in fit.terms
+                else "."
+            )
         )
+    else:
+        beta_terms = list(fit.terms)
+        scale = np.array([u_y / unit.get(t, 1.0) for t in beta_terms])  # back to data units
     extra = dict(fit.extra)
     extra.update(
         {"lag": lag, "fixed_effects": ", ".join(fixed_effects), "standardized": standardize}
     )
-    if scale is not None:
-        extra["sd_outcome"] = sd_y
-        extra["sd_regressors"] = dict(zip(fit.terms, sd_x.tolist(), strict=True))
+    if standardize:
+        extra["sd_outcome"] = sd_y * u_y
+        extra["sd_regressors"] = {
+            t: sd * unit.get(t, 1.0) for t, sd in zip(beta_terms, sd_x.tolist(), strict=True)
+        }
 
     def wrap(res: Results) -> Results:
         est = res.params.to_numpy()
         v = res.vcov.to_numpy()
-        if scale is not None:
-            est = est * scale
-            v = v * np.outer(scale, scale)
+        keep = [list(res.terms).index(t) for t in beta_terms]
+        out_terms = list(beta_terms)
+        est = est[keep] * scale
+        v = v[np.ix_(keep, keep)] * np.outer(scale, scale)
+        var = np.diag(v)
+        bad = [t for t, s2 in zip(out_terms, var, strict=True) if not 0 < s2 < np.inf]
+        bad += [t for t, b in zip(out_terms, est, strict=True) if not np.isfinite(b)]
+        if bad:
+            raise ImpossibleValueError(
+                f"terms {sorted(set(bad))}: expected estimates and variances within float64 in "
+                "the units of the data, found them over- or underflowing (a variance is the "
+                "square of a standard error); rescale the outcome or those regressors (e.g. to "
+                "thousands or logs)"
+            )
         # the variance note and cluster count follow this result's variance (with_vcov too)
         spec = res.vcov_spec
         se_text = (
@@ -837,7 +899,7 @@ def county_determinants(
             else f"{spec.kind} standard errors."
         )
         return Results(
-            terms=res.terms,
+            terms=out_terms,
             estimates=est,
             vcov=v,
             vcov_spec=spec,

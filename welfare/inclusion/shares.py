@@ -101,7 +101,7 @@ class ProportionResults(Results):
         Parameters
         ----------
         alpha : float, optional
-            1 - confidence level; default ``1 - level`` of the call.
+            1 - confidence level, in (0, 1); default ``1 - level`` of the call.
 
         Returns
         -------
@@ -111,9 +111,22 @@ class ProportionResults(Results):
             A share of exactly 0 (standard error 0) has statistic 0 and p-value 1 (the
             estimate is the null value; 0/0 would be NaN); a share of 1 has statistic +inf and
             p-value 0.
+
+        Raises
+        ------
+        UnknownOptionError
+            ``alpha`` outside (0, 1), NaN or not a number.
         """
         if alpha is None:
             alpha = 1 - self._ctx["level"]
+        elif (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, numbers.Real)
+            or not 0 < alpha < 1  # also refuses NaN
+        ):
+            raise UnknownOptionError(
+                f"alpha: expected a number in (0, 1), e.g. 0.05; found {alpha!r}"
+            )
         t = super().tidy(alpha)
         p = t["estimate"].to_numpy()
         se = t["std_error"].to_numpy()

@@ -129,7 +129,8 @@ def fit_ols(
     if inp.design.weights is not None and not _is_fw(inp.design):
         # scale-free: p/aweights normalised to mean 1 (estimates and variances do not depend on
         # the scale, and huge or tiny weights cannot overflow)
-        sub[inp.design.weights] = sub[inp.design.weights] / sub[inp.design.weights].mean()
+        w = sub[inp.design.weights] / sub[inp.design.weights].max()  # no overflow in the mean
+        sub[inp.design.weights] = w / w.mean()
     for y in lhs:
         if pd.api.types.is_bool_dtype(sub[y]):
             sub[y] = sub[y].astype(float)  # True/False is 1/0, not a recode

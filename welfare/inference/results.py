@@ -9,6 +9,7 @@ these two only. A different variance gives a new object (:meth:`Results.with_vco
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from welfare.data.sample import EstimationSample
+from welfare.errors import UnknownOptionError
 from welfare.inference.vcov import VcovSpec
 
 __all__ = ["Results", "TIDY_COLUMNS"]
@@ -168,8 +170,21 @@ class Results:
         Parameters
         ----------
         alpha : float, default 0.05
-            1 - confidence level of the intervals.
+            1 - confidence level of the intervals, in (0, 1).
+
+        Raises
+        ------
+        UnknownOptionError
+            ``alpha`` not a number strictly between 0 and 1 (e.g. ``True``, ``1.5``, NaN).
         """
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, numbers.Real)
+            or not (0 < float(alpha) < 1)
+        ):
+            raise UnknownOptionError(
+                f"alpha: expected a number strictly between 0 and 1, found {alpha!r}"
+            )
         se = np.sqrt(np.diag(self._vcov))
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = self._est / se

@@ -255,9 +255,9 @@ class _Design:
 
 
 def _scale(a: np.ndarray) -> float:
-    """Largest absolute value of ``a`` (1 for an all-zero column)."""
+    """Power of two near the largest ``|a|`` (exact to divide by; 1 for an all-zero column)."""
     m = float(np.max(np.abs(a))) if a.size else 0.0
-    return m if m > 0 else 1.0
+    return float(2.0 ** np.round(np.log2(m))) if 0 < m < np.inf else 1.0
 
 
 def _weighted_demean(a: np.ndarray, codes: np.ndarray | None, w: np.ndarray) -> np.ndarray:
@@ -307,8 +307,9 @@ def _build_design(
         )
     j = names.index(param)
     n = len(y)
-    # scale-free: y and each column of X divided by its largest |value| (t statistics do not
-    # change; huge or tiny values can neither overflow nor underflow in the sums of squares)
+    # scale-free: y and each column of X divided by a power of two near its largest |value|
+    # (exact; t statistics do not change; huge or tiny values can neither overflow nor
+    # underflow in the sums of squares)
     sy = _scale(y)
     sx = np.array([_scale(X[:, m]) for m in range(X.shape[1])])
     y, X = y / sy, X / sx
@@ -349,8 +350,9 @@ def _build_design(
     ssc = g_used / (g_used - 1) * (n - 1) / (n - K)
     score = np.bincount(gidx, weights=c * u_hat, minlength=G)
     se = np.sqrt(ssc * np.sum(score**2))
+    # perfect fit: residuals at rounding-noise level (about 1e-15 of the centred outcome)
     y_c = (y - np.sum(w * y) / n) * sw  # weighted, centred outcome (w has mean 1)
-    if not (se > 0 and np.linalg.norm(u_hat) > 1e-10 * np.linalg.norm(y_c)):
+    if np.ptp(y) == 0 or not (se > 0 and np.linalg.norm(u_hat) > 1e-13 * np.linalg.norm(y_c)):
         raise VarianceError(
             f"wild bootstrap of {param!r} in {formula!r}: expected residual variation, found a "
             "perfect fit (the outcome is constant or fully explained by the regressors and fixed "
