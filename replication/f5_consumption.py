@@ -87,12 +87,13 @@ def run(ctx: Context) -> FindingResult:
         idx: "county index (t-1)",
         **{f"{idx}:{g}": f"index x {g}" for g in GROUPS},
     }
-    counts = "; ".join(f"{reason}: {n}" for reason, n in gp.counts)
+    waves = ", ".join(str(w) for w in gp.waves)
     common = (
-        f"Outcome: growth of log consumption per person between consecutive waves ({gp.waves}); "
-        f"index: the county e-commerce development index (EDI) in the year before the end "
-        "wave, of the county where the household lived at the start wave.",
-        f"Growth panel: {counts}.",
+        f"Outcome: growth of log consumption per person between consecutive waves ({waves}), "
+        "in log points over the 2-year interval. Index: the county e-commerce development "
+        "index EDI = (OBI + OSI) / 2 (index points; 2013 county mean 50) in the year before "
+        "the end wave, of the county where the household lived at the start wave. "
+        "Coefficients: log points of 2-year growth per index point.",
     )
     out.tables["F5_consumption_growth"] = regression_table(
         {"wave FE": main.coefficients, "household and wave FE": hhfe.coefficients},
@@ -210,27 +211,41 @@ def run(ctx: Context) -> FindingResult:
                 "p_value_holm",
             ]
         ]
-        show.index = show["outcome"] + ": " + show["term"]
+        show = show.assign(row=show["outcome"] + ": " + show["term"]).drop(
+            columns=["outcome", "term"]
+        )
+        show = show.rename(
+            columns={
+                "std_error": "SE",
+                "p_value": "p (t, CRV1)",
+                "p_value_wild": "p (wild bootstrap)",
+                "p_value_romano_wolf": "p (Romano-Wolf)",
+                "p_value_holm": "p (Holm)",
+            }
+        )
         out.tables["F5_categories"] = frame_table(
-            show.drop(columns=["outcome", "term"]),
+            show,
+            index="row",
             title="F5. Consumption growth by category with Romano-Wolf p-values",
             synthetic=slopes.synthetic,
             data_label=slopes.data_label,
             digits={
-                "estimate": 4,
-                "std_error": 4,
-                "p_value": 4,
-                "p_value_wild": 4,
-                "p_value_romano_wolf": 4,
-                "p_value_holm": 4,
+                "estimate": 5,
+                "SE": 5,
+                "p (t, CRV1)": 4,
+                "p (wild bootstrap)": 4,
+                "p (Romano-Wolf)": 4,
+                "p (Holm)": 4,
             },
             notes=(
                 "Each row: the index slope or an interaction in the growth regression of one "
-                "category (wave FE, pweights, CRV1 by county). p_value: t with G - 1 df; "
-                "p_value_wild: wild cluster restricted bootstrap by county; "
-                "p_value_romano_wolf: Romano & Wolf (2005) stepdown across the categories for "
-                f"the same term, from the same bootstrap draws ({WILD_REPS}, seed "
-                f"{ctx.seed}); p_value_holm: Holm's adjustment of p_value.",
+                "category (wave FE, pweights, CRV1 by county), log points per index point. "
+                "p (t, CRV1): t with G - 1 df; p (wild bootstrap): wild cluster restricted "
+                "bootstrap by county, share of draws with |t*| >= |t| (0.0000: none); "
+                "p (Romano-Wolf): Romano & Wolf (2005) stepdown across the categories for the "
+                f"same term, from the same bootstrap draws ({WILD_REPS}, seed {ctx.seed}), with "
+                "the (1 + count) / (1 + draws) convention, so never below 1 / (1 + draws); "
+                "p (Holm): Holm's adjustment of p (t, CRV1).",
             ),
         )
         for c in cats:
@@ -258,17 +273,25 @@ def run(ctx: Context) -> FindingResult:
     # Here lines
     t = slopes.tidy().set_index("term")
     base = t.index[0]
+
+    def ci(term: str) -> str:
+        return (
+            f"{num(t.loc[term, 'estimate'], 4)} (95% CI {num(t.loc[term, 'conf_low'], 4)} to "
+            f"{num(t.loc[term, 'conf_high'], 4)})"
+        )
+
+    everything = " & ".join(GROUPS)
     out.here.append(
-        f"Slope of 2-year consumption growth per index point: {num(t.loc[base, 'estimate'], 4)} "
-        f"for urban, coastal, non-poor households (95% CI {num(t.loc[base, 'conf_low'], 4)} to "
-        f"{num(t.loc[base, 'conf_high'], 4)}); "
+        "Slope of 2-year consumption growth (log points) per point of the county e-commerce "
+        f"index: {ci(base)} for urban, coastal, non-poor households; "
         + "; ".join(
-            f"{g} {num(t.loc[g, 'estimate'], 4)} ({num(t.loc[g, 'conf_low'], 4)} to "
-            f"{num(t.loc[g, 'conf_high'], 4)})"
+            f"{g} only (not {', '.join(x for x in GROUPS if x != g)}) {ci(g)}"
             for g in GROUPS
             if g in t.index
-        )
-        + "."
+        )  # fmt: skip
+        + (f"; rural, inland and poor {ci(everything)}" if everything in t.index else "")
+        + ". The index is 50 + 10 x the mean of its standardised components (2013 county "
+        "units), so 10 points is one 2013 standard deviation of a component."
     )
     ct = main.coefficients.tidy().set_index("term")
     larger = [g for g in GROUPS if ct.loc[f"{idx}:{g}", "estimate"] > 0]
@@ -290,9 +313,12 @@ def run(ctx: Context) -> FindingResult:
         + "."
     )
     fe = hhfe.coefficients.tidy().set_index("term")
+    ssc = hhfe.coefficients.vcov_spec.small_sample
     out.here.append(
-        "With household fixed effects (identified from changes in the index within households, "
-        "so much less precise): "
+        "With household fixed effects (identified only from changes in the index within "
+        "households, so much less precise; the CRV1 small-sample factor "
+        f"{ssc:.3f} counts the absorbed household effects, which households moving county make "
+        "not nested in the county clusters): "
         + "; ".join(
             f"{labels[k]} {num(fe.loc[k, 'estimate'], 4)} (SE {num(fe.loc[k, 'std_error'], 4)})"
             for k in [idx, *inter]

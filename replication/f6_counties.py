@@ -105,6 +105,9 @@ def run(ctx: Context) -> FindingResult:
         "for buyers); a documented construction, not Alibaba's formula.",
         "Lagged columns use each regressor of year t-1 of the same county: 2013 rows have no "
         "lag and are counted as left out.",
+        "Units: index points per unit of the regressor. Sector shares and loans / GDP are "
+        "fractions (0-1), so -21.8 on the secondary share is -0.22 index points per percentage "
+        "point; log regressors: index points per log point.",
     )
     out.tables["F6_county_determinants"] = regression_table(
         models,
@@ -136,7 +139,12 @@ def run(ctx: Context) -> FindingResult:
         title="F6. Initial (2013) GDP per capita with time-varying controls",
         labels={"log_gdp_pc_initial": "log GDP per capita in 2013", **LABELS},
         stars=True,
-        notes=(common[0],),
+        notes=(
+            common[0],
+            "Initial = the county's 2013 log GDP per capita; controls: the other time-varying "
+            "characteristics (current log GDP per capita left out: the question is whether the "
+            "initial income level predicts e-commerce given the other characteristics).",
+        ),
     )
     out.figures.append(
         coefficient_plot(
@@ -145,6 +153,7 @@ def run(ctx: Context) -> FindingResult:
             title="F6. Standardised coefficients of county characteristics",
             terms=list(F6_REGRESSORS),
             xlabel="standardised coefficient (95% CI)",
+            labels=LABELS,
         )
     )
     # the report's signs
@@ -158,7 +167,13 @@ def run(ctx: Context) -> FindingResult:
     out.here.append(
         f"{len(agree)} of {n_total} signs claimed by the report are found with p < 0.05 "
         f"(contemporaneous regressors, {models['OBI (t)'].n_obs} county-years, "
-        f"{models['OBI (t)'].vcov_spec.n_clusters} counties)."
+        f"{models['OBI (t)'].vcov_spec.n_clusters} counties)"
+        + (
+            "; the synthetic twin's indices are built with these signs, so here this checks the "
+            "pipeline (coefficients against the true ones below), not the report's claim."
+            if models["OBI (t)"].synthetic
+            else "."
+        )
     )
     if disagree:
         out.here.append("Not found at p < 0.05 with the claimed sign: " + "; ".join(disagree) + ".")
@@ -173,8 +188,9 @@ def run(ctx: Context) -> FindingResult:
     for name, res in initial.items():
         t = res.tidy().set_index("term").loc["log_gdp_pc_initial"]
         out.here.append(
-            f"{name}: initial (2013) log GDP per capita {num(t.estimate)} (95% CI "
-            f"{num(t.conf_low)} to {num(t.conf_high)}) given the time-varying controls."
+            f"{name}: initial (2013) log GDP per capita {num(t.estimate)} index points per log "
+            f"point (95% CI {num(t.conf_low)} to {num(t.conf_high)}) given the other "
+            "time-varying characteristics."
         )
     tr = ctx.county_truth
     if tr is not None and "f6_beta" in tr:

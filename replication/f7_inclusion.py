@@ -37,7 +37,7 @@ QUESTIONS = {
 
 def _ci(res, term):
     t = res.tidy().set_index("term").loc[term]
-    return f"{num(t.estimate)} ({num(t.conf_low)} to {num(t.conf_high)})"
+    return f"{num(t.estimate)} (95% CI {num(t.conf_low)} to {num(t.conf_high)})"
 
 
 def _difference(res, t1: str, t0: str) -> tuple[float, float, float, float]:
@@ -178,6 +178,13 @@ def run(ctx: Context) -> FindingResult:
         )
     )
     # Here lines
+    n_dom = women.extra.get("n_domain", {}).get("owner_female=1")
+    out.here.append(
+        f"Inclusion module: all {len(data)} sampled households (not only the complete-case "
+        "analysis sample of F1-F4)"
+        + (f"; owners' shares on the {n_dom} e-households (a subpopulation)" if n_dom else "")
+        + "."
+    )
     out.here.append(
         f"Women among e-shop owners: {_ci(women, 'owner_female=1')} against about 0.5 on "
         "Alibaba platforms (report)."
@@ -197,9 +204,13 @@ def run(ctx: Context) -> FindingResult:
         )
     for q, a in ames.items():
         t = a.tidy().set_index("term").loc[f"{q}>=same"]
+        m = out.results[f"oprobit_{q}"]
         out.here.append(
-            f"Ordered probit, {QUESTIONS[q]}: being an e-household raises P(same or higher) by "
-            f"{num(t.estimate)} (95% CI {num(t.conf_low)} to {num(t.conf_high)})."
+            f"Ordered probit, {QUESTIONS[q]} (N = {m.n_obs} households with income observed): "
+            f"e-households' probability of 'same or higher' is {100 * t.estimate:.1f} "
+            f"percentage points higher (AME; 95% CI {100 * t.conf_low:.1f} to "
+            f"{100 * t.conf_high:.1f}) given the head's age and log income per person; an "
+            "association in cross-section data, not a causal effect."
         )
     tr = ctx.truth
     if tr is not None and "inclusion_share_owner_female" in tr:

@@ -608,3 +608,36 @@ def test_nullable_dtypes_kept_and_same_estimates():
     assert a.coefficients.sample.dropped == b.coefficients.sample.dropped
     np.testing.assert_allclose(a.tidy().estimate, b.tidy().estimate, rtol=0, atol=1e-12)
     np.testing.assert_allclose(a.tidy().std_error, b.tidy().std_error, rtol=1e-10)
+
+
+def test_growth_panel_outcome_and_index_must_be_generated_columns():
+    """The growth frame carries start-wave LEVELS of other columns: regressing one of them (or
+    the unlagged index) would report 'growth coefficients' in RMB, so it is refused."""
+    hh, cp = simulate(n_hh=60, n_counties=8, seed=21)
+    gp = growth_panel(hh, cp, consumption=("consumption_pc",))
+    assert "cons_in_style" in gp.data  # a level, carried along
+    with pytest.raises(UnknownOptionError, match="expected a growth column"):
+        consumption_growth(gp, outcome="cons_in_style")
+    with pytest.raises(UnknownOptionError, match="expected a lagged index column"):
+        consumption_growth(gp, index="edi")
+    with pytest.raises(UnknownOptionError, match="expected a growth column"):
+        split_samples(gp, outcome="consumption_pc")
+    with pytest.raises(UnknownOptionError, match="one column name"):
+        split_samples(gp, by=["rural", "poor"])
+    # by_category defaults to the categories this panel has (here: none besides the total)
+    gp2 = growth_panel(hh, cp, consumption=("consumption_pc", "cons_durables"))
+    out = by_category(gp2, groups=("rural",), reps=99, random_state=1)
+    assert set(out["outcome"]) == {"dlog_cons_durables"}
+
+
+def test_growth_results_with_vcov_keeps_fit_and_changes_variance():
+    hh, cp = simulate(n_hh=200, n_counties=15, seed=22)
+    fit = consumption_growth(growth_panel(hh, cp))
+    hc = fit.with_vcov("HC1")
+    assert hc.coefficients.vcov_spec.kind == "HC1" and fit.coefficients.vcov_spec.kind == "CRV1"
+    pd.testing.assert_series_equal(hc.coefficients.params, fit.coefficients.params)
+    direct = fit.coefficients.with_vcov("HC1")
+    np.testing.assert_allclose(hc.slopes().vcov.to_numpy(), (
+        hc.slopes().extra["L"] @ direct.vcov.to_numpy() @ hc.slopes().extra["L"].T))  # fmt: skip
+    assert "GrowthResults(" in repr(fit) and len(repr(fit)) < 200
+    assert fit.summary() == fit.coefficients.summary()

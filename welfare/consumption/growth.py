@@ -34,6 +34,7 @@ DC: World Bank. https://documents.worldbank.org/curated/en/552791574361533437
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 
@@ -418,6 +419,29 @@ def growth_panel(
 
 
 # ============================================================================ estimators
+def _check_growth_columns(panel, outcomes, index) -> None:
+    """With a GrowthPanel, the outcome must be a growth column and the index a lagged index.
+
+    The growth frame also carries the start-wave levels of other columns (e.g. a category
+    that was not passed to ``consumption=``); a regression of such a level would run and
+    report "growth coefficients" in RMB, so it is refused here.
+    """
+    if not isinstance(panel, GrowthPanel):
+        return
+    for o in outcomes:
+        if o not in panel.outcome_columns:
+            raise UnknownOptionError(
+                f"outcome {o!r}: expected a growth column of this GrowthPanel "
+                f"{list(panel.outcome_columns)} (growth_panel(consumption=...) makes dlog_<c> "
+                f"for each consumption column c), found {o!r}"
+            )
+    if index not in panel.index_columns:
+        raise UnknownOptionError(
+            f"index {index!r}: expected a lagged index column of this GrowthPanel "
+            f"{list(panel.index_columns)}, found {index!r}"
+        )
+
+
 def _panel_frame(panel) -> tuple[pd.DataFrame, list[str]]:
     if isinstance(panel, GrowthPanel):
         return panel.data, panel.notes()
@@ -581,6 +605,25 @@ class GrowthResults:
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table of the coefficients."""
         return self.coefficients.tidy(alpha)
+
+    def with_vcov(self, vcov: str) -> GrowthResults:
+        """Return the same fit with another variance (``"iid"``, ``"HC1"``, ``"CRV1"``).
+
+        The coefficients, the sample and the groups are unchanged; :meth:`slopes` and
+        :meth:`equal_slopes` of the result use the new covariance.
+        """
+        return dataclasses.replace(self, coefficients=self.coefficients.with_vcov(vcov))
+
+    def summary(self, alpha: float = 0.05, digits: int = 4) -> str:
+        """Text summary of the coefficients (as :meth:`Results.summary`)."""
+        return self.coefficients.summary(alpha=alpha, digits=digits)
+
+    def __repr__(self) -> str:
+        return (
+            f"GrowthResults(index={self.index!r}, groups={self.groups}, "
+            f"n_obs={self.coefficients.n_obs}, vcov={self.coefficients.vcov_spec.kind!r}; "
+            ".summary(), .slopes(), .equal_slopes())"
+        )
 
     def _combos(self) -> list[tuple[int, ...]]:
         m = len(self.groups)
@@ -746,6 +789,7 @@ def consumption_growth(
     pweights, CRV1 ``G/(G-1) (N-1)/(N-K)``. Source: Luo, Wang & Zhang (2019),
     doi:10.1596/1813-9450-8810.
     """
+    _check_growth_columns(panel, [outcome], index)
     frame, notes = _panel_frame(panel)
     sp = _spec(frame, outcome, index, groups, controls, fixed_effects, weights, cluster)
     fes = as_columns("fixed_effects", fixed_effects)
@@ -832,6 +876,9 @@ def split_samples(
     Rows with a missing ``by`` are left out and counted under the first generated regressor of
     the stacked regression (a note says so).
     """
+    if not isinstance(by, str):
+        raise UnknownOptionError(f"by: expected one column name (str), found {by!r}")
+    _check_growth_columns(panel, [outcome], index)
     frame, notes = _panel_frame(panel)
     require_columns(frame, [by])
     check_binary(frame, by, role="split group")
@@ -929,7 +976,7 @@ def split_samples(
 def by_category(
     panel,
     *,
-    outcomes: tuple[str, ...] | list[str] = CATEGORY_OUTCOMES,
+    outcomes: tuple[str, ...] | list[str] | None = None,
     index: str = "edi_lag",
     groups: tuple[str, ...] | list[str] = ("rural", "inland", "poor"),
     controls: list[str] | None = None,
@@ -953,7 +1000,10 @@ def by_category(
     Parameters
     ----------
     panel : GrowthPanel or pandas.DataFrame
-    outcomes : sequence of str, default the four ``dlog_cons_*`` categories
+    outcomes : sequence of str, optional
+        Growth columns (one family). Default: with a GrowthPanel, every growth column it has
+        except ``dlog_consumption_pc`` (the categories passed to ``growth_panel``); with a
+        DataFrame, :data:`CATEGORY_OUTCOMES` (the four ``dlog_cons_*`` categories).
     index, groups, controls, fixed_effects, weights, cluster
         As :func:`consumption_growth`.
     romano_wolf : bool, default True
@@ -982,6 +1032,12 @@ def by_category(
     check_option("romano_wolf", romano_wolf, (True, False))
     _check_common(reps, weights_type, True)  # checked whether or not the bootstrap runs
     rng_from(random_state)
+    if outcomes is None:
+        outcomes = (
+            [o for o in panel.outcome_columns if o != "dlog_consumption_pc"]
+            if isinstance(panel, GrowthPanel)
+            else list(CATEGORY_OUTCOMES)
+        )
     outcomes = as_columns("outcomes", outcomes)
     if not outcomes:
         raise UnknownOptionError("outcomes: expected at least one outcome column, found none")

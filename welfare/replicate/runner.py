@@ -110,6 +110,38 @@ def _inclusion_with_covariates(twin) -> SurveyData:
     return replace(inc, data=frame)
 
 
+def _frame_hash(frame: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    h.update(",".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _other_data(ctx: Context) -> list[dict]:
+    """Label, source, rows and hash of the data besides the household survey (F5-F8)."""
+    out = []
+    for name, frame, source in (
+        ("county panel", ctx.counties, "welfare.datasets.county_panel"),
+        ("household panel", ctx.households, "welfare.datasets.household_panel"),
+        (
+            "inclusion module",
+            None if ctx.inclusion is None else ctx.inclusion.data,
+            "welfare.datasets.taobao_village_survey (inclusion)",
+        ),
+    ):
+        if frame is not None:
+            out.append(
+                {
+                    "name": name,
+                    "label": str(frame.attrs.get("welfare_label", "")),
+                    "source": source,
+                    "rows": int(len(frame)),
+                    "sha256": _frame_hash(frame),
+                }
+            )
+    return out
+
+
 def _check_out(out: Path) -> None:
     """Refuse a non-empty folder that is not an earlier welfare output (nothing is removed)."""
     if out.exists() and any(out.iterdir()) and not (out / "manifest.json").exists():
@@ -309,11 +341,7 @@ def run(
             "label": survey.label,
             "synthetic": survey.synthetic,
             "source": str(data) if data else "welfare.datasets.taobao_village_survey",
-            "other_twins": (
-                []
-                if data
-                else ["welfare.datasets.county_panel", "welfare.datasets.household_panel"]
-            ),
+            "other_data": _other_data(ctx),
             "codebook": str(codebook) if codebook else None,
             "sha256": _data_hash(survey),
             "rows": int(len(survey.data)),
@@ -360,10 +388,14 @@ def _write_report(
     lines += [
         f"- Data: {survey.label} (sha256 `{manifest['data']['sha256'][:16]}...`)",
         f"- Design: {survey.design.describe()}",
-        f"- Analysis sample: {sample.describe()}; {n_part} participants "
+        f"- Analysis sample (F1-F4): {sample.describe()}; {n_part} participants "
         f"({manifest['data']['participation']}) (see `sample.csv`)",
         f"- Participation: {manifest['data']['participation']}; outcome: "
         f"{manifest['data']['outcome']}",
+        *[
+            f"- Also: {o['label'] or o['name']}, {o['rows']} rows (sha256 `{o['sha256'][:16]}...`)"
+            for o in manifest["data"]["other_data"]
+        ],
         f"- Seed: {manifest['seed']}; welfare {manifest['versions']['welfare']}; "
         f"created {manifest['created_utc']}; versions and timings in `manifest.json`",
         "",

@@ -31,6 +31,7 @@ def coefficient_plot(
     terms: list[str] | None = None,
     xlabel: str = "estimate (95% CI)",
     reference: Mapping[str, float] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Dot-and-interval plot of estimates with their 95% confidence intervals.
 
@@ -46,6 +47,8 @@ def coefficient_plot(
     xlabel : str, default "estimate (95% CI)"
     reference : mapping of str to float, optional
         A known value per term (e.g. a synthetic twin's truth), drawn as a dashed red line.
+    labels : mapping of str to str, optional
+        Display label per term on the axis (terms not named are shown as they are).
 
     Returns
     -------
@@ -86,7 +89,7 @@ def coefficient_plot(
             i = order.index(term)
             ax.vlines(value, i - 0.45, i + 0.45, color="firebrick", lw=2, ls="--",
                       label="truth" if term == next(iter(reference)) else None)  # fmt: skip
-    ax.set_yticks(range(len(order)), order)
+    ax.set_yticks(range(len(order)), [(labels or {}).get(t, t) for t in order])
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     if len(models) > 1 or reference:

@@ -315,6 +315,8 @@ def truth_table(
                 "truth": truth,
                 "z_vs_truth": z,
                 "estimator": res.estimator,
+                "data": res.data_label,
+                "synthetic": True,  # a truth exists only for a synthetic twin
             }
         )
     df = pd.DataFrame(body, index=["estimate", "std. error", "truth", "(est - truth)/SE"]).T
@@ -512,7 +514,8 @@ def grid_table(
                 t = res.tidy().set_index("term").loc[term]
                 out.append(f"{_fmt(t.estimate, digits)} ({_fmt(t.std_error, digits)})")
                 long.append({"row": row, "column": c, "term": term, **t.to_dict(),
-                             "estimator": res.estimator})  # fmt: skip
+                             "estimator": res.estimator, "data": res.data_label,
+                             "synthetic": res.synthetic})  # fmt: skip
                 results.append(res)
         body[row] = out
     df = pd.DataFrame(body, index=columns).T
@@ -588,7 +591,8 @@ def frame_table(
     Returns
     -------
     Table
-        ``long`` is the frame itself (full precision, written by :meth:`Table.to_csv`).
+        ``long`` is the frame (full precision, written by :meth:`Table.to_csv`) with its row
+        labels (column ``row`` when they come from the index) and ``data``, ``synthetic``.
 
     Raises
     ------
@@ -625,4 +629,6 @@ def frame_table(
     elif data_label:
         lead.append(f"Data: {data_label}.")
     full_title = ("SYNTHETIC DATA - " if synthetic else "") + title
-    return Table(title=full_title, body=body, notes=tuple(lead + list(notes)), long=frame.copy())
+    long = frame.copy() if index is not None else frame.rename_axis("row").reset_index()
+    long = long.assign(data=data_label, synthetic=bool(synthetic))
+    return Table(title=full_title, body=body, notes=tuple(lead + list(notes)), long=long)
