@@ -270,3 +270,15 @@ def test_tidy_refuses_an_alpha_outside_0_1(alpha):
     r = fit_ols("income_pc ~ e_household", taobao_village_survey().survey)
     with pytest.raises(UnknownOptionError, match="alpha"):
         r.tidy(alpha=alpha)
+
+
+def test_check_option_does_not_read_1_as_true():
+    """Python has 1 == True; an option that takes True/False must not accept 1 (or lag=True)."""
+    from welfare._options import check_option
+    from welfare.errors import UnknownOptionError
+
+    assert check_option("flag", np.True_, (True, False))
+    assert check_option("lag", np.int64(1), (0, 1)) == 1
+    for value, allowed in ((1, (True, False)), (0, (True, False)), (True, (0, 1))):
+        with pytest.raises(UnknownOptionError, match="is not allowed"):
+            check_option("x", value, allowed)

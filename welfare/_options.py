@@ -8,6 +8,8 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import numpy as np
+
 from welfare.errors import UnknownOptionError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,9 +48,21 @@ def strict_keywords(func: F) -> F:
 
 
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
-    """Return ``value`` if it is one of ``allowed``; otherwise raise :class:`UnknownOptionError`."""
+    """Return ``value`` if it is one of ``allowed``; otherwise raise :class:`UnknownOptionError`.
+
+    Booleans match only booleans: ``1`` is not ``True`` and ``True`` is not ``1`` here (Python
+    would say they are equal), so ``romano_wolf=1`` or ``lag=True`` is refused, not reinterpreted.
+    """
     allowed = list(allowed)
-    if value not in allowed:
+
+    def is_bool(x: Any) -> bool:
+        return isinstance(x, bool | np.bool_)
+
+    try:
+        ok = any(a == value and is_bool(a) == is_bool(value) for a in allowed)
+    except (TypeError, ValueError):  # e.g. an array compared with a string
+        ok = False
+    if not ok:
         close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownOptionError(
