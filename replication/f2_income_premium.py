@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+from welfare.replication.f2_robustness import robustness_section
 
 from welfare.premium import (
     aipw,
@@ -177,6 +178,7 @@ def run(ctx: Context) -> FindingResult:
                             (f"{e}, log points: {name}", res, term, ctx.truth[f"{e.lower()}_log"])
                         )
         out.truth_table = truth_table(rows, title="F2. Premium estimates vs the twin's true values")
+    robustness_section(ctx, out)
     return out
 
 

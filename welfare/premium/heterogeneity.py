@@ -398,6 +398,9 @@ def causal_forest(
         n_estimators=n_trees,
         min_samples_leaf=min_samples_leaf,
         random_state=random_state,
+        # one thread: with sample weights econml's parallel tree fits differ in the last digit
+        # from run to run (measured); results must be identical for a given seed
+        n_jobs=1,
     )
     weighted = prep.inputs.design.weights is not None
     est.fit(prep.y, prep.d.astype(int), X=X, sample_weight=prep.w if weighted else None)

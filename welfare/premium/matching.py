@@ -173,6 +173,12 @@ def _variance_with_self(y: np.ndarray, pos: np.ndarray, sets: NeighbourSets) -> 
 
 
 # ---------------------------------------------------------------- the estimator
+def _readonly_array(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.setflags(write=False)
+    return a
+
+
 def _match(
     prep: Prepared,
     space: _Space,
@@ -334,6 +340,10 @@ def _match(
             max(s.dist.max() if len(s.dist) else 0.0 for _, s in sets_of.values())
         ),
         "variance_unadjusted": var,
+        # treated units of the target population: own outcome minus the (bias-adjusted) mean of
+        # the matches; with n_neighbors=1 and no bias adjustment, matched-pair differences (the
+        # input of welfare.robustness.rosenbaum_bounds)
+        "treated_minus_matched": _readonly_array(tau_i[P][d[P] == 1]),
     }
     if bias_coef:
         extra["bias_adjustment_coef"] = {a: b.tolist() for a, b in bias_coef.items()}

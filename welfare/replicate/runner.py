@@ -3,7 +3,9 @@
 Output folder layout::
 
     REPORT.md            each finding beside the report's claim, with what was skipped and why
-    manifest.json        package versions, seed, data hash, command, timings
+    REPORT.html          the same report, self-contained (HTML tables, figures as base64 PNG)
+    manifest.json        seed and per-finding seeds, versions, data hashes, the command that
+                         reproduces the run, SHA-256 of every output file, timings
     sample.csv           rows in the analysis sample and rows left out, by reason
     tables/*.md|tex|csv  every table (CSV = tidy numbers at full precision)
     figures/*.png        figures
@@ -14,16 +16,22 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import io
 import json
+import os
+import pickle
 import platform
+import shlex
 import sys
 import time
 import tomllib
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from welfare._options import strict_keywords
@@ -32,10 +40,12 @@ from welfare.data.sample import EstimationSample, build_sample
 from welfare.datasets.county import county_panel
 from welfare.datasets.household_panel import household_panel
 from welfare.datasets.taobao import DEFAULT_SEED, taobao_village_survey
-from welfare.errors import ReplicationError, WelfareError
+from welfare.errors import ReplicationError, UnknownOptionError, WelfareError, WelfareWarning
+from welfare.inference.results import Results
 from welfare.replicate.context import TWIN_SPEC, AnalysisSpec, Context, FindingResult
+from welfare.replicate.html import render_html, render_markdown
 
-__all__ = ["run", "main", "FINDINGS", "analysis_sample"]
+__all__ = ["run", "main", "FINDINGS", "analysis_sample", "finding_seed"]
 
 # finding id -> module in welfare.replication (None: not implemented in this version)
 FINDINGS: dict[str, str | None] = {
@@ -164,7 +174,7 @@ def _prepare_out(out: Path) -> Path:
             for f in (out / sub).glob("*"):
                 if f.suffix in exts:
                     f.unlink()
-        for name in ("REPORT.md", "manifest.json", "sample.csv"):
+        for name in ("REPORT.md", "REPORT.html", "manifest.json", "sample.csv"):
             (out / name).unlink(missing_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -224,6 +234,7 @@ def run(
     only: list[str] | None = None,
     seed: int = DEFAULT_SEED,
     progress: bool = True,
+    jobs: int = 1,
 ) -> dict[str, FindingResult]:
     """Run the replication scripts and write tables, figures, manifest and REPORT.md.
 
@@ -240,6 +251,11 @@ def run(
         Seed of the synthetic twin (and of any randomised step).
     progress : bool, default True
         Print one line per step.
+    jobs : int, default 1
+        Findings run in parallel in this many processes (joblib, loky backend); 1 runs them
+        one after the other in this process. Finding ``f`` receives the seed
+        :func:`finding_seed` ``(seed, f)``, whatever the number of jobs or the worker that runs
+        it, so tables and figures are byte-identical for any ``jobs``.
 
     Returns
     -------
@@ -249,7 +265,24 @@ def run(
     ------
     ReplicationError
         Unknown or unimplemented finding ids; data without a codebook.
+    UnknownOptionError
+        ``jobs`` is not a positive integer.
+
+    Notes
+    -----
+    Outputs: ``REPORT.md`` and ``REPORT.html`` (the same blocks rendered twice; the HTML
+    embeds every table and figure), ``manifest.json`` (seed and per-finding seeds, package
+    versions, data hashes, the command that reproduces the run and the SHA-256 of every table
+    and figure), ``sample.csv``, ``tables/`` and ``figures/``. Two runs with the same seed,
+    data and versions write byte-identical tables and figures; REPORT.md and the manifest differ
+    only in the creation time, timings, command and output folder.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 1:
+        raise UnknownOptionError(
+            f"jobs={jobs!r} is not allowed; expected a positive integer (1 runs the findings "
+            "one after the other)"
+        )
+    jobs = int(jobs)
     t_start = time.perf_counter()
     say = print if progress else (lambda *a, **k: None)
     ids = list(FINDINGS) if not only else [f.strip().upper() for f in only]
@@ -311,31 +344,42 @@ def run(
         households=households,
         household_truth=household_truth,
     )
+    todo = [fid for fid in ids if FINDINGS[fid] is not None]
+    seeds = {fid: finding_seed(seed, fid) for fid in todo}
     results: dict[str, FindingResult] = {}
-    for fid in ids:
-        mod = FINDINGS[fid]
-        if mod is None:
-            continue
-        t0 = time.perf_counter()
-        say(f"[{fid}] running {mod.rsplit('.', 1)[-1]} ...", flush=True)
-        res = importlib.import_module(mod).run(ctx)
-        for name, table in res.tables.items():
-            (out / "tables" / f"{name}.md").write_text(table.to_markdown())
-            (out / "tables" / f"{name}.tex").write_text(table.to_latex())
-            table.to_csv(out / "tables" / f"{name}.csv")
-        if res.truth_table is not None:
-            name = f"{fid}_truth"
-            (out / "tables" / f"{name}.md").write_text(res.truth_table.to_markdown())
-            (out / "tables" / f"{name}.tex").write_text(res.truth_table.to_latex())
-            res.truth_table.to_csv(out / "tables" / f"{name}.csv")
-        timings[fid] = time.perf_counter() - t0
-        results[fid] = res
-        say(
-            f"[{fid}] done in {timings[fid]:.1f} s: {len(res.tables)} table(s), {len(res.figures)} figure(s)"
+    if jobs == 1 or len(todo) <= 1:
+        for fid in todo:
+            say(f"[{fid}] running {FINDINGS[fid].rsplit('.', 1)[-1]} (seed {seeds[fid]}) ...",
+                flush=True)  # fmt: skip
+            results[fid], timings[fid] = _run_finding(fid, ctx, seeds[fid])
+            _say_done(say, fid, results[fid], timings[fid])
+    else:
+        from joblib import Parallel, delayed
+
+        say(f"[jobs] running {', '.join(todo)} in {min(jobs, len(todo))} processes", flush=True)
+        if _hash_seed() == "random":
+            warnings.warn(
+                "string hashing is randomised in this process (PYTHONHASHSEED unset): pyfixest "
+                "demeans two or more fixed effects in a hash-dependent order, so the last digits "
+                "of F5/F6 estimates can differ from a serial run; set PYTHONHASHSEED=0 (as "
+                "`python -m welfare.replicate` does) for byte-identical output",
+                WelfareWarning,
+                stacklevel=2,
+            )
+        payload = _dumps(ctx)
+        # each task carries its finding's own seed: the output does not depend on which worker
+        # runs which finding, nor on the order in which they finish
+        # joblib caps each worker's BLAS/OpenMP threads at cores // workers (no oversubscription)
+        done = Parallel(n_jobs=min(jobs, len(todo)), backend="loky")(
+            delayed(_run_finding_pickled)(fid, payload, seeds[fid]) for fid in todo
         )
+        for fid, blob in zip(todo, done, strict=True):
+            results[fid], timings[fid] = pickle.loads(blob)
+            _say_done(say, fid, results[fid], timings[fid])
     timings["total"] = time.perf_counter() - t_start
     manifest = {
         "command": " ".join(sys.argv) if sys.argv else "",
+        "reproduce": _reproduce_command(data, codebook, only, seed, out),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {
             "label": survey.label,
@@ -354,14 +398,148 @@ def run(
             "outcome": ctx.describe(spec.outcome),
         },
         "seed": seed,
+        "finding_seeds": seeds,
         "findings": list(results),
+        "jobs": jobs,
+        "python_hash_seed": _hash_seed(),
         "versions": _versions(),
+        "platform": {"system": platform.system(), "machine": platform.machine()},
+        "outputs_sha256": _output_hashes(out),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    _write_report(out, survey, sample, results, ids, manifest)
+    _write_report(out, survey, sample, results, manifest)
     say(f"[done] {out / 'REPORT.md'} ({timings['total']:.1f} s)")
     return results
+
+
+def finding_seed(seed: int, finding: str) -> int:
+    r"""Seed of one finding, derived from the run's seed and the finding's id.
+
+    .. math::
+
+        s_f = \left\lfloor \mathrm{SHA256}(\text{"welfare:}\,seed\,\text{:}\,f\text{"})
+        _{[0, 4)} \right\rfloor_{\text{big-endian}} \bmod 2^{31}
+
+    (the first four bytes of the digest, big-endian, as a non-negative 31-bit integer). It
+    depends on nothing else (not on the worker, the number of jobs or the order of the
+    findings), so a finding's random draws are the same in a serial and in a parallel run, and
+    different findings draw from different streams. The derivation follows the advice to seed
+    parallel tasks from a key per task rather than per worker (Salmon, Moraes, Dror & Shaw
+    2011, "Parallel random numbers: as easy as 1, 2, 3", SC'11, DOI 10.1145/2063384.2063405).
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed (``--seed``).
+    finding : str
+        Finding id, e.g. ``"F2"``.
+
+    Returns
+    -------
+    int
+        In ``[0, 2**31)``.
+    """
+    digest = hashlib.sha256(f"welfare:{int(seed)}:{finding}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
+
+
+def _run_finding(fid: str, ctx: Context, seed: int) -> tuple[FindingResult, float]:
+    """Run one finding's script with its own seed and write its tables.
+
+    BLAS runs on one thread inside a finding, in this process and in a worker alike: a
+    multi-threaded matrix product splits its sums by thread count, so its last bits (e.g. F2's
+    999 placebo regressions, one n x 999 product) would depend on how many workers share the
+    cores. The finding's numbers are the same for any ``jobs``.
+    """
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = importlib.import_module(FINDINGS[fid]).run(replace(ctx, seed=seed))
+    out = ctx.out
+    named = list(res.tables.items())
+    if res.truth_table is not None:
+        named.append((f"{fid}_truth", res.truth_table))
+    for name, table in named:
+        (out / "tables" / f"{name}.md").write_text(table.to_markdown())
+        (out / "tables" / f"{name}.tex").write_text(table.to_latex())
+        table.to_csv(out / "tables" / f"{name}.csv")
+    return res, time.perf_counter() - t0
+
+
+def _say_done(say, fid: str, res: FindingResult, seconds: float) -> None:
+    say(
+        f"[{fid}] done in {seconds:.1f} s: {len(res.tables)} table(s), {len(res.figures)} figure(s)"
+    )
+
+
+def _rebuild_slots(cls, state: dict):
+    """Rebuild an immutable ``__slots__`` object (a Results) from its attributes."""
+    obj = cls.__new__(cls)
+    for k, v in state.items():
+        object.__setattr__(obj, k, v)
+    return obj
+
+
+def _dumps(obj) -> bytes:
+    """Pickle for the worker processes.
+
+    ``Results`` are immutable ``__slots__`` objects that the standard pickle protocol can not
+    rebuild (its setattr is refused) and they carry closures (``refit``); cloudpickle (a
+    dependency of joblib) pickles the closures and this reducer rebuilds the slots.
+    """
+    import cloudpickle
+
+    class _Pickler(cloudpickle.Pickler):
+        def reducer_override(self, o):
+            if isinstance(o, Results):
+                state = {}
+                for klass in type(o).__mro__:
+                    for name in getattr(klass, "__slots__", ()):
+                        if hasattr(o, name):
+                            state[name] = getattr(o, name)
+                return _rebuild_slots, (type(o), state)
+            return super().reducer_override(o)
+
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def _run_finding_pickled(fid: str, payload: bytes, seed: int) -> bytes:
+    """Worker side of ``jobs > 1``: the context arrives pickled, the result leaves pickled."""
+    ctx = pickle.loads(payload)
+    return _dumps(_run_finding(fid, ctx, seed))
+
+
+def _hash_seed() -> str:
+    """Return the string-hash seed of this process: PYTHONHASHSEED, or "random"."""
+    if sys.flags.hash_randomization:
+        return "random"
+    return os.environ.get("PYTHONHASHSEED", "0")
+
+
+def _reproduce_command(data, codebook, only, seed: int, out) -> str:
+    """Return the command line that reruns this run (same seed, data, codebook and findings)."""
+    parts = ["python", "-m", "welfare.replicate", "--seed", str(seed)]
+    if data is not None:
+        parts += ["--data", str(data), "--codebook", str(codebook)]
+    if only:
+        parts += ["--only", ",".join(f.strip().upper() for f in only)]
+    parts += ["--out", str(out)]
+    return shlex.join(parts)
+
+
+def _output_hashes(out: Path) -> dict[str, str]:
+    """SHA-256 of every table, figure and ``sample.csv`` (paths relative to ``out``)."""
+    files = [out / "sample.csv", *sorted((out / "tables").glob("*")),
+             *sorted((out / "figures").glob("*.png"))]  # fmt: skip
+    return {
+        f.relative_to(out).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in files
+        if f.is_file()
+    }
 
 
 def _n_participants(survey: SurveyData, sample: EstimationSample, manifest) -> float:
@@ -370,78 +548,89 @@ def _n_participants(survey: SurveyData, sample: EstimationSample, manifest) -> f
     return float(survey.data.loc[sample.mask, col].sum())
 
 
-def _write_report(
-    out: Path, survey: SurveyData, sample: EstimationSample, results, ids, manifest
-) -> None:
+def _report_blocks(out: Path, survey: SurveyData, sample: EstimationSample, results, manifest):
+    """Describe the report as blocks (see :mod:`welfare.replicate.html`): REPORT.md and REPORT.html."""
     claims = _claims()
     tag = " [synthetic twin]" if survey.synthetic else f" [{survey.label}]"
-    lines = ["# welfare replication report", ""]
+    blocks: list[tuple] = [("h1", "welfare replication report")]
     if survey.synthetic:
-        lines += [
-            "> **SYNTHETIC DATA.** Every number below is computed on synthetic twins generated by",
-            "> `welfare.datasets` with known true parameters: the Taobao Village Survey (F1-F4,",
-            "> F7), a CFPS-like household panel (F5) and a county panel (F5, F6, F8).",
-            "> They demonstrate the pipeline; they are **not evidence about China**.",
-            "",
-        ]
+        blocks.append(
+            (
+                "banner",
+                [
+                    "**SYNTHETIC DATA.** Every number below is computed on synthetic twins "
+                    "generated by",
+                    "`welfare.datasets` with known true parameters: the Taobao Village Survey "
+                    "(F1-F4,",
+                    "F7), a CFPS-like household panel (F5) and a county panel (F5, F6, F8).",
+                    "They demonstrate the pipeline; they are **not evidence about China**.",
+                ],
+            )
+        )
     n_part = int(_n_participants(survey, sample, manifest))
-    lines += [
-        f"- Data: {survey.label} (sha256 `{manifest['data']['sha256'][:16]}...`)",
-        f"- Design: {survey.design.describe()}",
-        f"- Analysis sample (F1-F4): {sample.describe()}; {n_part} participants "
-        f"({manifest['data']['participation']}) (see `sample.csv`)",
-        f"- Participation: {manifest['data']['participation']}; outcome: "
-        f"{manifest['data']['outcome']}",
-        *[
-            f"- Also: {o['label'] or o['name']}, {o['rows']} rows (sha256 `{o['sha256'][:16]}...`)"
-            for o in manifest["data"]["other_data"]
-        ],
-        f"- Seed: {manifest['seed']}; welfare {manifest['versions']['welfare']}; "
-        f"created {manifest['created_utc']}; versions and timings in `manifest.json`",
-        "",
-    ]
+    blocks.append(
+        (
+            "ul",
+            [
+                f"Data: {survey.label} (sha256 `{manifest['data']['sha256'][:16]}...`)",
+                f"Design: {survey.design.describe()}",
+                f"Analysis sample (F1-F4): {sample.describe()}; {n_part} participants "
+                f"({manifest['data']['participation']}) (see `sample.csv`)",
+                f"Participation: {manifest['data']['participation']}; outcome: "
+                f"{manifest['data']['outcome']}",
+                *[
+                    f"Also: {o['label'] or o['name']}, {o['rows']} rows "
+                    f"(sha256 `{o['sha256'][:16]}...`)"
+                    for o in manifest["data"]["other_data"]
+                ],
+                f"Seed: {manifest['seed']}; welfare {manifest['versions']['welfare']}; "
+                f"created {manifest['created_utc']}; versions and timings in `manifest.json`",
+            ],
+        )
+    )
     for fid in FINDINGS:
         c = claims.get(fid, {})
-        lines.append(f"## {fid}. {c.get('title', '')}")
-        lines.append("")
+        blocks.append(("h2", f"{fid}. {c.get('title', '')}"))
         if manifest["data"]["compare_with_report"]:
-            lines.append(f"**Report:** {c.get('claim', '')}")
+            blocks.append(("p", f"**Report:** {c.get('claim', '')}"))
         else:
-            lines.append(
-                f"**Report** (context only: these data are another setting, so nothing here is "
-                f"compared with it): {c.get('claim', '')}"
+            blocks.append(
+                (
+                    "p",
+                    "**Report** (context only: these data are another setting, so nothing here "
+                    f"is compared with it): {c.get('claim', '')}",
+                )
             )
-        lines.append("")
         if fid not in results:
             why = (
                 "not implemented in this version"
                 if FINDINGS[fid] is None
                 else "not requested (--only)"
             )
-            lines.append(f"**Here:** not run ({why}).")
-            lines.append("")
+            blocks.append(("p", f"**Here:** not run ({why})."))
             continue
         res = results[fid]
-        lines.append(f"**Here{tag}:**")
-        lines.append("")
-        lines += [f"- {h}" for h in res.here]
-        lines.append("")
+        blocks.append(("p", f"**Here{tag}:**"))
+        blocks.append(("ul", list(res.here)))
         if res.skipped:
-            lines.append("**Skipped** (the data do not support it):")
-            lines.append("")
-            lines += [f"- {s}" for s in res.skipped]
-            lines.append("")
+            blocks.append(("p", "**Skipped** (the data do not support it):"))
+            blocks.append(("ul", list(res.skipped)))
         for name, table in res.tables.items():
-            lines.append(table.to_markdown())
-            lines.append(f"Files: `tables/{name}.md`, `.tex`, `.csv`")
-            lines.append("")
+            blocks.append(("table", table, name))
         if res.truth_table is not None:
-            lines.append(res.truth_table.to_markdown())
+            blocks.append(("table", res.truth_table, None))
         for fig in res.figures:
             rel = Path(fig).relative_to(out)
-            lines.append(f"![{fid}]({rel.as_posix()})")
-            lines.append("")
-    (out / "REPORT.md").write_text("\n".join(lines) + "\n")
+            blocks.append(("figure", rel.as_posix(), fid))
+    return blocks
+
+
+def _write_report(out: Path, survey: SurveyData, sample: EstimationSample, results, manifest):
+    """Write REPORT.md and the self-contained REPORT.html from the same blocks."""
+    blocks = _report_blocks(out, survey, sample, results, manifest)
+    (out / "REPORT.md").write_text(render_markdown(blocks))
+    title = "welfare replication report" + (" (SYNTHETIC DATA)" if survey.synthetic else "")
+    (out / "REPORT.html").write_text(render_html(blocks, base=out, title=title))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -461,6 +650,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="comma-separated finding ids, e.g. F1,F2")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="run the findings in N processes; the output is the same for any N "
+        "(default: %(default)s)",
+    )
     a = p.parse_args(argv)
     only = a.only.split(",") if a.only else None
     try:
@@ -471,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
             only=only,
             seed=a.seed,
             progress=not a.quiet,
+            jobs=a.jobs,
         )
     except (WelfareError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

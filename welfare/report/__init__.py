@@ -7,8 +7,10 @@ from welfare.report.figures import (
     love_plot,
     overlap_plot,
     quantile_effects_plot,
+    sensitivity_contour_plot,
     share_plot,
     source_contribution_plot,
+    specification_curve_plot,
 )
 from welfare.report.tables import (
     Table,
@@ -38,4 +40,6 @@ __all__ = [
     "decomposition_plot",
     "quantile_effects_plot",
     "share_plot",
+    "sensitivity_contour_plot",
+    "specification_curve_plot",
 ]

@@ -19,6 +19,8 @@ __all__ = [
     "decomposition_plot",
     "quantile_effects_plot",
     "share_plot",
+    "sensitivity_contour_plot",
+    "specification_curve_plot",
 ]
 
 
@@ -522,3 +524,165 @@ def share_plot(
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     synthetic = any(res.synthetic for res, _ in shares.values())
     return _finish(fig, ax, title, synthetic, path, figure_title=True)
+
+
+@strict_keywords
+def sensitivity_contour_plot(
+    sensitivity, path: str | Path, *, title: str, lim: float | None = None, n: int = 101
+) -> Path:
+    """Cinelli-Hazlett contour plot of the bias-adjusted estimate (sensemakr's ``plot``).
+
+    Contours of the adjusted estimate over the partial R2 of a confounder with the treatment
+    (x) and with the outcome (y); the dashed red contour is 0; the unadjusted estimate and each
+    benchmark bound are marked. Computes nothing: the grid comes from
+    :meth:`welfare.robustness.OmittedVariableSensitivity.contour_grid`.
+
+    Parameters
+    ----------
+    sensitivity : welfare.robustness.OmittedVariableSensitivity
+        From :func:`welfare.robustness.cinelli_hazlett`.
+    path : str or pathlib.Path
+        PNG file to write.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " for synthetic data.
+    lim : float, optional
+        Upper limit of both axes (see ``contour_grid``).
+    n : int, default 101
+        Grid points per axis.
+
+    Returns
+    -------
+    pathlib.Path
+
+    References
+    ----------
+    Cinelli, C. and Hazlett, C. (2020), JRSS-B 82(1), 39-67, doi:10.1111/rssb.12348, Fig. 2.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    grid = sensitivity.contour_grid(lim=lim, n=n)
+    k = int(round(len(grid) ** 0.5))
+    xs = grid["r2dz_x"].to_numpy().reshape(k, k)
+    ys = grid["r2yz_dx"].to_numpy().reshape(k, k)
+    zs = grid["adjusted_estimate"].to_numpy().reshape(k, k)
+    sns.set_theme(style="white")
+    fig, ax = plt.subplots(figsize=(6.0, 5.5))
+    cs = ax.contour(xs, ys, zs, levels=10, colors="grey", linewidths=0.8)
+    ax.clabel(cs, fontsize=7, fmt="%.3g")
+    if np.nanmin(zs) < 0 < np.nanmax(zs):
+        ax.contour(xs, ys, zs, levels=[0.0], colors="firebrick", linestyles="--", linewidths=1.2)
+    ax.scatter([0], [0], marker="^", color="black", zorder=3)
+    ax.annotate(
+        f"unadjusted ({sensitivity.estimate:.3g})",
+        (0, 0),
+        textcoords="offset points",
+        xytext=(6, 6),
+        fontsize=8,
+    )
+    for _, b in sensitivity.bounds.iterrows():
+        ax.scatter([b["r2dz_x"]], [b["r2yz_dx"]], marker="D", color="firebrick", zorder=3)
+        ax.annotate(
+            f"{b['bound']} ({b['adjusted_estimate']:.3g})",
+            (b["r2dz_x"], b["r2yz_dx"]),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=8,
+        )
+    ax.set_xlabel("partial R$^2$ of confounder with the treatment")
+    ax.set_ylabel("partial R$^2$ of confounder with the outcome")
+    return _finish(fig, ax, title, bool(sensitivity.model.synthetic), path)
+
+
+@strict_keywords
+def specification_curve_plot(
+    frame,
+    path: str | Path,
+    *,
+    title: str,
+    choices: tuple[str, ...] = ("estimator", "controls", "fixed_effects", "sample"),
+    truth: float | None = None,
+    synthetic: bool | None = None,
+    ylabel: str = "estimate (95% CI)",
+) -> Path:
+    """Specification curve: sorted estimates with CIs above a panel of the choices behind each.
+
+    Computes nothing: every number comes from the frame of
+    :func:`welfare.robustness.speccurve.specification_curve` (Simonsohn, Simmons & Nelson
+    2020, Fig. 2 layout). Significant estimates (column ``significant``) are drawn filled,
+    the others hollow; the lower panel has one row per level of each choice and a mark where
+    the specification uses it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``estimate, conf_low, conf_high, significant`` and the ``choices`` columns.
+    path : str or pathlib.Path
+        PNG file to write.
+    title : str
+        Prefixed with "SYNTHETIC DATA - " for synthetic data.
+    choices : tuple of str, default ("estimator", "controls", "fixed_effects", "sample")
+        Choice columns shown in the lower panel (a choice with one level is left out).
+    truth : float, optional
+        A known effect (a synthetic twin's), drawn as a dashed red line.
+    synthetic : bool, optional
+        Default ``frame.attrs["synthetic"]`` (False if absent).
+    ylabel : str, default "estimate (95% CI)"
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    UnknownOptionError
+        A column the plot needs is not in the frame.
+
+    References
+    ----------
+    Simonsohn, U., Simmons, J. P. & Nelson, L. D. (2020). Specification curve analysis.
+    *Nature Human Behaviour* 4(11), 1208-1214. doi:10.1038/s41562-020-0912-z
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import seaborn as sns
+
+    need = ["estimate", "conf_low", "conf_high", "significant", *choices]
+    absent = [c for c in need if c not in frame.columns]
+    if absent:
+        raise UnknownOptionError(f"specification curve frame: expected columns {absent}")
+    f = frame.sort_values("estimate", kind="mergesort").reset_index(drop=True)
+    x = np.arange(len(f))
+    shown = [c for c in choices if f[c].nunique() > 1]
+    levels = [(c, lev) for c in shown for lev in dict.fromkeys(frame[c])]
+    sns.set_theme(style="whitegrid")
+    fig, (top, bot) = plt.subplots(
+        2, 1, sharex=True, figsize=(max(6.5, 0.12 * len(f) + 3.5), 4.0 + 0.22 * len(levels)),
+        gridspec_kw={"height_ratios": [2.2, max(0.6, 0.2 * len(levels))]},
+    )  # fmt: skip
+    sig = f["significant"].to_numpy(dtype=bool)
+    top.vlines(x, f["conf_low"], f["conf_high"], color="grey", lw=1)
+    top.scatter(x[sig], f["estimate"][sig], color="C0", s=18, zorder=3, label="p < alpha")
+    top.scatter(x[~sig], f["estimate"][~sig], facecolors="white", edgecolors="C0", s=18,
+                zorder=3, label="not significant")  # fmt: skip
+    top.axhline(0, color="grey", lw=1)
+    if truth is not None:
+        top.axhline(float(truth), color="firebrick", lw=1.5, ls="--", label="truth")
+    top.set_ylabel(ylabel)
+    top.legend(fontsize=7, loc="best")
+    for i, (c, lev) in enumerate(levels):
+        on = (f[c] == lev).to_numpy()
+        bot.scatter(x[on], np.full(on.sum(), i), marker="|", s=60, color="black")
+    bot.set_yticks(range(len(levels)), [f"{c}: {lev}" for c, lev in levels], fontsize=7)
+    bot.set_ylim(len(levels) - 0.5, -0.5)
+    bot.set_xlabel("specification (sorted by estimate)")
+    if synthetic is None:
+        synthetic = bool(frame.attrs.get("synthetic", False))
+    return _finish(fig, top, title, bool(synthetic), path, figure_title=True)

@@ -1,0 +1,278 @@
+"""F2 robustness section: what a referee asks of the premium, in one place.
+
+Called by ``f2_income_premium.run`` after the main F2 tables. On one estimation sample:
+
+* the robustness table: raw difference, OLS with controls, OLS with village FE, PS matching,
+  bias-adjusted covariate matching, IPW, AIPW, DML PLR, DML IRM, causal forest (with the truth
+  line on the twin);
+* sensitivity to an omitted confounder: Cinelli & Hazlett (2020) robustness values and bounds
+  benchmarked on the observed covariates, with the contour plot; Oster (2019) delta and
+  bias-adjusted beta (both on the unweighted OLS, the setting their formulas assume: stated);
+  Rosenbaum (2002) Gamma bounds for the 1:1 nearest-neighbour matched pairs;
+* placebo outcomes (pre-determined household characteristics) and placebo treatments
+  (participation permuted within villages);
+* the specification curve over control sets, fixed effects and estimators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from welfare.premium import nn_match
+from welfare.replicate.context import Context, FindingResult
+from welfare.report import frame_table, sensitivity_contour_plot
+from welfare.report.tables import format_number as num
+from welfare.robustness import (
+    cinelli_hazlett,
+    oster_bounds,
+    placebo_outcomes,
+    placebo_treatment,
+    robustness_table,
+    rosenbaum_bounds,
+    specification_curve,
+)
+
+PLACEBO_REPS = 999
+GAMMAS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+
+
+def _numeric(frame: pd.DataFrame, cols: list[str]) -> list[str]:
+    return [
+        c
+        for c in cols
+        if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+
+
+def robustness_section(ctx: Context, out: FindingResult) -> None:
+    """Add the F2 robustness tables, figures and REPORT lines to ``out``."""
+    spec = ctx.spec
+    survey = ctx.survey
+    frame = survey.data
+    d, y = spec.participation, spec.outcome
+    controls = [c for c in spec.premium_controls if ctx.has(c)]
+    fe = [f for f in spec.fixed_effects if ctx.has(f)]
+    scale = spec.outcome_scale
+    unit = "log points" if scale == "log" else f"levels of {y}"
+    truth = None
+    if ctx.truth is not None and scale == "log":
+        truth = {"ATE": ctx.truth["ate_log"], "ATT": ctx.truth["att_log"]}
+    # ---- 1. the robustness table
+    tab = robustness_table(
+        survey,
+        treatment=d,
+        outcome=y,
+        controls=controls,
+        propensity=list(spec.participation_covariates) or None,
+        fixed_effects=fe,
+        scale=scale,
+        random_state=ctx.seed,
+        truth=truth,
+    )
+    out.results["robustness_table"] = tab
+    out.tables["F2_robustness"] = tab.table(
+        title="F2. Robustness table: the premium by ten estimators on one sample"
+    )
+    out.figures.append(tab.plot(ctx.out / "figures" / "F2_robustness.png", truth=truth))
+    fr = tab.frame
+    lo, hi = fr["estimate"].min(), fr["estimate"].max()
+    adj = fr[fr["estimator"].str.lower() != "raw difference"] if "estimator" in fr else fr
+    out.here.append(
+        f"Robustness table ({len(fr)} estimators, one sample of {tab.sample.n_obs} households): "
+        f"premium from {num(lo)} to {num(hi)} {unit}"
+        + (
+            f"; adjusted estimators {num(adj['estimate'].min())} to {num(adj['estimate'].max())}"
+            if len(adj) < len(fr)
+            else ""
+        )
+        + "."
+    )
+    # ---- 2. omitted-variable sensitivity (unweighted OLS, as the formulas assume)
+    sub = frame.loc[tab.sample.mask].reset_index(drop=True)
+    sub.attrs = dict(frame.attrs)
+    y_ols, sub_ols = y, sub
+    if scale == "log":  # the sensitivity formulas take the regression as it is: log outcome
+        y_ols = f"log_{y}"
+        sub_ols = sub.assign(**{y_ols: np.log(sub[y])})
+        sub_ols.attrs = dict(frame.attrs)
+    bench = _numeric(sub, controls)
+    bench = [b for b in ("head_ecom_knowledge", "head_urban_work") if b in bench] or bench[:1]
+    ch = cinelli_hazlett(
+        sub_ols,
+        outcome=y_ols,
+        treatment=d,
+        controls=controls,
+        fixed_effects=fe or None,
+        benchmark_covariates=bench or None,
+        kd=(1, 2, 3),
+    )
+    out.results["cinelli_hazlett"] = ch
+    ob = oster_bounds(
+        sub_ols, outcome=y_ols, treatment=d, controls=controls, fixed_effects=fe or None
+    )
+    out.results["oster"] = ob
+    summ = ch.summary().iloc[0]
+    rows = [
+        {"statistic": "estimate (unweighted OLS)", "value": summ["estimate"]},
+        {"statistic": "partial R2 of participation with the outcome", "value": ch.partial_r2_yd_x},
+        {"statistic": "robustness value RV (q = 1)", "value": ch.rv_q},
+        {"statistic": "robustness value RV (q = 1, alpha = 0.05)", "value": ch.rv_qa},
+    ]
+    for _, b in ch.bounds.iterrows():
+        rows.append(
+            {
+                "statistic": f"adjusted estimate, confounder {b['bound']}",
+                "value": b["adjusted_estimate"],
+            }
+        )
+    ot = ob.table().iloc[0]
+    rows += [
+        {
+            "statistic": "Oster: R2 without / with controls",
+            "value": f"{ot['r2_short']:.3f} / {ot['r2_long']:.3f}",
+        },  # fmt: skip
+        {"statistic": "Oster: R_max (1.3 x R2 with controls)", "value": ob.r_max},
+        {"statistic": "Oster: bias-adjusted beta (delta = 1)", "value": ob.beta_star},
+        {"statistic": "Oster: delta that would make beta = 0", "value": ob.delta_for_beta},
+    ]
+    out.tables["F2_sensitivity"] = frame_table(
+        pd.DataFrame(rows),
+        title="F2. Sensitivity of the premium to an omitted confounder",
+        synthetic=survey.synthetic,
+        data_label=survey.label,
+        index="statistic",
+        digits=3,
+        notes=(
+            "Cinelli & Hazlett (2020), doi:10.1111/rssb.12348: RV is the share of residual "
+            "variance of both participation and the outcome a confounder must explain to bring "
+            "the estimate to 0 (alpha: to make it insignificant); bounds: a confounder k times "
+            f"as strong as {', '.join(bench) or 'the benchmark'}.",
+            "Oster (2019), doi:10.1080/07350015.2016.1227711, as Stata psacalc.",
+            "Both use the unweighted OLS with the same controls and fixed effects (their "
+            "formulas are for a homoskedastic OLS); the design-weighted estimates are above.",
+        ),
+    )
+    out.figures.append(
+        sensitivity_contour_plot(
+            ch,
+            ctx.out / "figures" / "F2_sensitivity_contour.png",
+            title="F2. Premium under an omitted confounder (Cinelli-Hazlett)",
+        )  # fmt: skip
+    )
+    out.here.append(
+        f"Omitted confounder (unweighted OLS {num(summ['estimate'])}): RV = {ch.rv_q:.3f} "
+        f"(alpha 0.05: {ch.rv_qa:.3f}); a confounder as strong as "
+        f"{bench[0] if bench else 'the benchmark'} would move it to "
+        f"{num(ch.bounds['adjusted_estimate'].iloc[0])}; Oster delta for beta = 0: "
+        f"{ob.delta_for_beta:.2f}, bias-adjusted beta (delta = 1) {num(ob.beta_star)}."
+    )
+    # ---- Rosenbaum bounds on 1:1 matched pairs (ATT)
+    mcov = _numeric(sub, list(spec.participation_covariates) or controls)
+    m = nn_match(sub, outcome=y, treatment=d, covariates=mcov, estimand="ATT", scale=scale)
+    rb = rosenbaum_bounds(m.extra["treated_minus_matched"], gamma=GAMMAS)
+    out.results["rosenbaum"] = rb
+    out.tables["F2_rosenbaum"] = frame_table(
+        rb.table,
+        title="F2. Rosenbaum bounds: hidden bias needed to overturn the matched-pair test",
+        synthetic=survey.synthetic,
+        data_label=survey.label,
+        index="gamma",
+        digits={"p_lower": 4, "p_upper": 4},
+        notes=(
+            "Wilcoxon signed-rank test of the 1:1 nearest-neighbour matched pairs (treated minus "
+            f"matched control; covariates {', '.join(mcov)}; unweighted, as the test assumes); "
+            "Gamma: odds of participation within a pair may differ by up to this factor "
+            "(Rosenbaum 2002, doi:10.1007/978-1-4757-3692-2). p_upper is the worst case.",
+        ),
+    )
+    g_ok = [g for g, p in zip(rb.table["gamma"], rb.table["p_upper"], strict=True) if p < 0.05]
+    out.here.append(
+        f"Rosenbaum bounds ({len(m.extra['treated_minus_matched'])} matched pairs): the "
+        + (
+            f"positive premium stays significant at 5% up to Gamma = {max(g_ok):g}"
+            if g_ok
+            else "matched-pair test is not significant at 5% even without hidden bias"
+        )
+        + "."
+    )
+    # ---- placebo outcomes and treatments
+    placebo_cols = [
+        c for c in ("hh_size", "land_mu") if c in sub.columns and c not in (y, d)
+    ]  # pre-determined characteristics
+    if placebo_cols:
+        po = placebo_outcomes(sub, treatment=d, outcomes=placebo_cols,
+                              controls=[c for c in controls if c not in placebo_cols],
+                              fixed_effects=fe or None, design=survey.design)  # fmt: skip
+        out.results["placebo_outcomes"] = po
+        t = po.tidy().set_index("term")
+        out.here.append(
+            "Placebo outcomes (pre-determined): "
+            + "; ".join(
+                f"{c} {num(t.loc[c, 'estimate'])} (p = {t.loc[c, 'p_value']:.2f})"
+                for c in placebo_cols
+            )
+            + "."
+        )
+    pt = placebo_treatment(
+        sub,
+        treatment=d,
+        outcome=y,
+        controls=controls,
+        fixed_effects=fe or None,
+        design=survey.design,
+        scale=scale,
+        strata=fe[0] if fe else None,
+        reps=PLACEBO_REPS,
+        random_state=ctx.seed,
+    )
+    out.results["placebo_treatment"] = pt
+    out.tables["F2_placebo_treatment"] = frame_table(
+        pt.tidy().drop(columns=["term"]).assign(test="OLS premium vs permuted participation"),
+        title="F2. Placebo treatments: the premium against premiums of permuted participation",
+        synthetic=survey.synthetic,
+        data_label=survey.label,
+        index="test",
+        digits={"p_value": 4},
+        notes=(
+            f"Participation permuted {PLACEBO_REPS} times"
+            + (f" within {fe[0]}" if fe else "")
+            + f" (seed {ctx.seed}); same controls, fixed effects and weights; p = (1 + "
+            "#{|b*| >= |b|}) / (1 + permutations).",
+        ),
+    )
+    out.here.append(
+        f"Placebo treatments: permuted participation gives premiums with sd "
+        f"{num(float(pt.placebo_estimates.std(ddof=1)))} around "
+        f"{num(float(pt.placebo_estimates.mean()))}; permutation p = {pt.p_value:.4f}."
+    )
+    # ---- specification curve
+    base = [c for c in list(spec.participation_covariates) if c in controls] or controls[:2]
+    control_sets = {"none": [], "head": base, "all": controls}
+    fe_sets = {"none": []} | ({"village": fe} if fe else {})
+    curve = specification_curve(
+        sub,
+        treatment=d,
+        outcome=y,
+        control_sets=control_sets,
+        fixed_effects_sets=fe_sets,
+        estimators=("OLS", "IPW", "NN matching"),
+        design=survey.design,
+        scale=scale,
+        on_error="skip",
+    )
+    out.results["specification_curve"] = curve
+    out.tables["F2_specification_curve"] = curve.table(
+        title="F2. Specification curve of the premium"
+    )
+    out.figures.append(
+        curve.plot(
+            ctx.out / "figures" / "F2_specification_curve.png", truth=(truth or {}).get("ATE")
+        )  # fmt: skip
+    )
+    out.here.append(
+        f"Specification curve: {len(curve.frame)} specifications, estimates "
+        f"{num(curve.frame['estimate'].min())} to {num(curve.frame['estimate'].max())}; "
+        f"{100 * curve.share_significant_same_sign:.0f}% significant at 5% with the sign of "
+        "the median."
+    )
