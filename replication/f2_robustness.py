@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from welfare.inference.wild import wild_cluster_bootstrap
 from welfare.premium import nn_match
 from welfare.replicate.context import Context, FindingResult
 from welfare.report import frame_table, sensitivity_contour_plot
@@ -28,6 +29,7 @@ from welfare.robustness import (
     oster_bounds,
     placebo_outcomes,
     placebo_treatment,
+    premium_across_outcomes,
     robustness_table,
     rosenbaum_bounds,
     specification_curve,
@@ -246,6 +248,70 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         f"{num(float(pt.placebo_estimates.std(ddof=1)))} around "
         f"{num(float(pt.placebo_estimates.mean()))}; permutation p = {pt.p_value:.4f}."
     )
+    # ---- few clusters: the premium with provinces as clusters (wild cluster bootstrap)
+    if "province" in sub.columns and sub["province"].nunique() >= 2:
+        yy = f"log_{y}" if scale == "log" else y
+        frm = sub_ols if scale == "log" else sub
+        rhs = [d] + [c if pd.api.types.is_numeric_dtype(frm[c]) else f"C({c})" for c in controls]
+        wb = wild_cluster_bootstrap(
+            f"{yy} ~ " + " + ".join(rhs),
+            frm,
+            param=d,
+            cluster="province",
+            fixed_effects=fe or None,
+            weights=survey.design.weights,
+            reps=9999,
+            random_state=ctx.seed,
+        )
+        out.results["wild_province"] = wb.results
+        out.here.append(
+            f"Few clusters: with the {wb.n_clusters} provinces as clusters the premium "
+            f"{num(wb.estimate)} (CRV1 t = {wb.statistic:.2f}) has a wild cluster bootstrap "
+            f"p = {wb.p_value:.4f} ({'all ' + str(wb.reps) + ' sign draws' if wb.full_enumeration else str(wb.reps) + ' draws'}; "
+            "Cameron, Gelbach & Miller 2008)"
+            + (
+                f"; with {wb.n_clusters} clusters no p below {2 / wb.reps:.4f} is possible."
+                if wb.full_enumeration
+                else "."
+            )
+        )
+    # ---- several outcomes: Romano-Wolf across income and consumption
+    fam = [c for c in (y, "consumption_pc") if c in sub.columns]
+    if len(fam) > 1 and scale == "log" and (sub[fam] > 0).all().all():
+        logs = {f"log_{c}": np.log(sub[c]) for c in fam}
+        frm = sub.assign(**logs)
+        frm.attrs = dict(frame.attrs)
+        multi = premium_across_outcomes(
+            frm,
+            treatment=d,
+            outcomes=list(logs),
+            controls=controls,
+            fixed_effects=fe or None,
+            design=survey.design,
+            reps=9999,
+            random_state=ctx.seed,
+        )
+        out.results["across_outcomes"] = multi
+        out.tables["F2_across_outcomes"] = frame_table(
+            multi,
+            title="F2. The premium on income and consumption with multiple-testing p-values",
+            synthetic=survey.synthetic,
+            data_label=survey.label,
+            index="outcome",
+            digits={
+                "p_value": 4,
+                "p_value_wild": 4,
+                "p_value_holm": 4,
+                "p_value_romano_wolf": 4,
+            },  # fmt: skip
+            notes=(
+                "OLS with the controls and fixed effects (constant effect), pweights, clusters: "
+                "villages. p_value: CRV1 t; p_value_wild: wild cluster restricted bootstrap; "
+                "p_value_holm: Holm; p_value_romano_wolf: Romano & Wolf (2005) stepdown from the "
+                f"same bootstrap draws (9999, seed {ctx.seed}). pyfixest's rwolf refuses "
+                "weighted models, so welfare's bootstrap is used.",
+            ),
+        )
     # ---- specification curve
     base = [c for c in list(spec.participation_covariates) if c in controls] or controls[:2]
     control_sets = {"none": [], "head": base, "all": controls}
