@@ -51,3 +51,11 @@ def test_share_plot_draws_logit_intervals_and_refuses_bad_input(tmp_path):
                    benchmarks={"men": 0.5})  # fmt: skip
     with pytest.raises(UnknownOptionError, match="non-empty mapping"):
         share_plot({}, tmp_path / "w.png", title="x")
+
+
+def test_table_to_html_escapes_title_and_notes():
+    from welfare.report.tables import Table
+
+    t = Table(title="a < b & c", body=pd.DataFrame({"x": ["1"]}), notes=("* p<0.1, ** p<0.05",))
+    html = t.to_html()
+    assert "<h4>a &lt; b &amp; c</h4>" in html and "p&lt;0.1" in html and "p<0.1" not in html

@@ -100,9 +100,11 @@ class Table:
 
     def to_html(self) -> str:
         """Return an HTML table with the notes below it."""
+        from html import escape
+
         html = self.body.to_html(escape=True)
-        notes = "".join(f"<p><em>{n}</em></p>" for n in self.notes)
-        return f"<h4>{self.title}</h4>\n{html}\n{notes}\n"
+        notes = "".join(f"<p><em>{escape(n)}</em></p>" for n in self.notes)
+        return f"<h4>{escape(self.title)}</h4>\n{html}\n{notes}\n"
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Return the tidy numbers (full precision) with the metadata columns; written if ``path``."""
