@@ -186,3 +186,45 @@ def test_nn_match_exports_matched_pair_differences_for_rosenbaum_bounds():
     rb = rosenbaum_bounds(diff, gamma=(1.0,), method="normal")
     ref = stats.wilcoxon(diff, alternative="greater", method="approx", correction=False)
     assert rb.table["p_upper"].iloc[0] == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_placebo_edge_inputs(twin):
+    t, d = twin
+    kw = dict(treatment="e_household", outcome="income_pc", design=t.design, reps=19)
+    # a treatment constant within every stratum: every permutation equalled the observed
+    # assignment and p = 1 was reported silently
+    with pytest.raises(DataError, match="expected variation within any stratum"):
+        placebo_treatment(d.assign(s=d["e_household"].astype(str)), strata="s", **kw)
+    with pytest.raises(UnknownOptionError, match="strata"):
+        placebo_treatment(d, strata=["village_id"], **kw)  # was a TypeError
+    with pytest.raises(DataError, match="controls include the outcome"):
+        placebo_treatment(d, controls=["income_pc"], **kw)  # was run as log(y) ~ d + y
+    with pytest.raises(DataError, match="fixed_effects include the treatment"):
+        placebo_outcomes(d, treatment="e_household", outcomes=["land_mu"],
+                         fixed_effects=["e_household"])  # fmt: skip  # was a pyfixest ValueError
+    with pytest.raises(DataError, match="fixed_effects include the outcome"):
+        placebo_treatment(d, fixed_effects=["income_pc"], **kw)
+
+
+def test_placebo_shuffled_rows_same_result(twin):
+    """Same seed, rows shuffled (index kept): the same permutations and p-value."""
+    t, d = twin
+    kw = dict(treatment="e_household", outcome="income_pc", controls=CONTROLS, design=t.design,
+              strata="village_id", reps=19, random_state=7)  # fmt: skip
+    a = placebo_treatment(d, **kw)
+    b = placebo_treatment(d.sample(frac=1, random_state=1), **kw)
+    np.testing.assert_allclose(b.placebo_estimates, a.placebo_estimates, rtol=1e-10)
+    assert b.p_value == a.p_value
+
+
+def test_premium_across_outcomes_role_errors():
+    """An outcome among the controls was fitted as y ~ d + y and failed in the bootstrap with a
+    "perfect fit" VarianceError; the treatment as a fixed effect with a CollinearityError."""
+    from welfare.robustness.multiple_outcomes import premium_across_outcomes
+
+    df = _clustered()
+    kw = dict(treatment="d", outcomes=["y0", "y1"], cluster="g", reps=99)
+    with pytest.raises(DataError, match="controls include the outcome"):
+        premium_across_outcomes(df, controls=["x", "y1"], **kw)
+    with pytest.raises(DataError, match="fixed_effects include"):
+        premium_across_outcomes(df, fixed_effects=["d"], **kw)

@@ -380,3 +380,38 @@ def test_sensitivity_stats_from_a_fitted_results(darfur):
         sensitivity_stats(res.with_vcov("HC1"), treatment="directlyharmed")
     with pytest.raises(TreatmentError, match="nope"):
         sensitivity_stats(res, treatment="nope")
+
+
+def test_oster_beta_star_continuous_near_delta_one(darfur):
+    """delta = 1 + 1e-15 gave beta* = -8.7e14 (the cubic's leading coefficient (1 - delta) k was
+    rounding noise); beta* must be continuous in delta around the quadratic case."""
+    _, df = darfur
+    kw = dict(outcome="peacefactor", treatment="directlyharmed", controls=DARFUR_X)
+    at1 = oster_bounds(df, delta=1.0, **kw).beta_star
+    for dl in (1 - 1e-6, 1 - 2e-8, 1 + 1e-15, 1 + 2e-8, 1 + 1e-6):
+        assert oster_bounds(df, delta=dl, **kw).beta_star == pytest.approx(at1, rel=1e-4)
+
+
+def test_edge_inputs_raise_named_errors(darfur):
+    _, df = darfur
+    flat = df.assign(peacefactor=1.0)
+    kw = dict(outcome="peacefactor", treatment="directlyharmed", controls=DARFUR_X)
+    # a constant outcome: was "r_max ... found -inf" (Oster) and "t_value ... nan" (C-H)
+    with pytest.raises(OutcomeError, match="expected variation"):
+        oster_bounds(flat, **kw)
+    with pytest.raises(OutcomeError, match="expected variation"):
+        cinelli_hazlett(flat, **kw)
+    with pytest.raises(UnknownOptionError, match="distinct"):
+        cinelli_hazlett(df, benchmark_covariates=["female", "female"], **kw)
+    # oster_delta: NaN input or a zero denominator gave NaN
+    ok = dict(beta_short=1.0, beta_long=0.5, r2_short=0.1, r2_long=0.2, r_max=0.3,
+              sigma_yy=1.0, sigma_xx=1.0, tau_x=0.5)  # fmt: skip
+    with pytest.raises(UnknownOptionError, match="beta"):
+        oster_delta(beta=float("nan"), **ok)
+    with pytest.raises(DataError, match="denominator"):
+        oster_delta(**{**ok, "beta_short": 0.5, "r_max": 0.2, "tau_x": 1.0})
+    # two columns (treated, control) were silently flattened into 2n "differences"
+    with pytest.raises(ImpossibleValueError, match="1-d"):
+        rosenbaum_bounds(np.array([[1.0, 2.0], [3.0, 0.5]]))
+    col = rosenbaum_bounds(np.array([[1.0], [2.0], [-0.5]]))
+    assert col.n_pairs == 3

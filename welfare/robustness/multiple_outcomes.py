@@ -77,7 +77,8 @@ def premium_across_outcomes(
     Raises
     ------
     DataError
-        An outcome that is the treatment, or controls that include it.
+        An outcome that is the treatment, controls that include the treatment or an outcome,
+        or fixed effects that include either.
     UnknownOptionError
         No or repeated outcomes, no clusters, unknown options.
     Others
@@ -85,6 +86,7 @@ def premium_across_outcomes(
     """
     outcomes = as_columns("outcomes", outcomes)
     controls = as_columns("controls", controls)
+    fixed_effects = as_columns("fixed_effects", fixed_effects)
     if not outcomes or len(set(outcomes)) != len(outcomes):
         raise UnknownOptionError(f"outcomes: expected distinct column names, found {outcomes}")
     if treatment in outcomes:
@@ -92,6 +94,17 @@ def premium_across_outcomes(
     if treatment in controls:
         raise DataError(
             f"controls include the treatment {treatment!r}: expected controls other than it"
+        )
+    both = [o for o in outcomes if o in controls]
+    if both:
+        raise DataError(
+            f"controls include the outcome(s) {both}: expected controls other than the outcomes"
+        )
+    both = [c for c in [treatment] + outcomes if c in fixed_effects]
+    if both:
+        raise DataError(
+            f"fixed_effects include {both}: expected fixed effects other than the treatment "
+            "and the outcomes"
         )
     inp = unpack(data, design)
     clus = cluster or inp.design.psu
@@ -112,7 +125,7 @@ def premium_across_outcomes(
         frame,
         params=[treatment],
         cluster=clus,
-        fixed_effects=fixed_effects,
+        fixed_effects=fixed_effects or None,
         weights=inp.design.weights,
         reps=reps,
         weights_type=weights_type,

@@ -34,7 +34,9 @@ from welfare.inference.results import Results
 __all__ = ["placebo_outcomes", "placebo_treatment", "PlaceboTreatmentResult"]
 
 
-def _check_roles(treatment: str, outcomes: list[str], controls: list[str]) -> None:
+def _check_roles(
+    treatment: str, outcomes: list[str], controls: list[str], fixed_effects: list[str]
+) -> None:
     if treatment in outcomes:
         raise DataError(
             f"outcome {treatment!r} is the treatment: expected a different column as outcome"
@@ -43,6 +45,17 @@ def _check_roles(treatment: str, outcomes: list[str], controls: list[str]) -> No
         raise DataError(
             f"controls include the treatment {treatment!r}: expected controls other than the "
             "treatment"
+        )
+    if treatment in fixed_effects:
+        raise DataError(
+            f"fixed_effects include the treatment {treatment!r}: expected fixed effects other "
+            "than the treatment"
+        )
+    both = [o for o in outcomes if o in fixed_effects]
+    if both:
+        raise DataError(
+            f"fixed_effects include the outcome(s) {both}: expected fixed effects other than "
+            "the outcome"
         )
 
 
@@ -86,7 +99,8 @@ def placebo_outcomes(
     Raises
     ------
     DataError
-        An outcome that is the treatment, or controls that include it.
+        An outcome that is the treatment, controls that include the treatment, or fixed effects
+        that include the treatment or an outcome.
     UnknownOptionError
         No outcomes, repeated outcomes, unknown options.
     Others
@@ -96,9 +110,10 @@ def placebo_outcomes(
 
     outcomes = as_columns("outcomes", outcomes)
     controls = as_columns("controls", controls)
+    fixed_effects = as_columns("fixed_effects", fixed_effects)
     if not outcomes or len(set(outcomes)) != len(outcomes):
         raise UnknownOptionError(f"outcomes: expected distinct column names, found {outcomes}")
-    _check_roles(treatment, outcomes, controls)
+    _check_roles(treatment, outcomes, controls, fixed_effects)
     check_option("scale", scale, ("levels", "log"))
     est, se, notes, fits = [], [], [], []
     for o in outcomes:
@@ -110,7 +125,7 @@ def placebo_outcomes(
             outcome=o,
             treatment=treatment,
             controls=ctr or None,
-            fixed_effects=fixed_effects,
+            fixed_effects=fixed_effects or None,
             scale=scale,
             design=design,
         )
@@ -232,10 +247,13 @@ def placebo_treatment(
     treatment, outcome, controls, fixed_effects, design, scale
         As :func:`welfare.premium.ols_premium` (no interactions: the constant-effect model).
     strata : str, optional
-        Permute within the groups of this column (default: over the whole sample).
+        Permute within the groups of this column (default: over the whole sample). Strata in
+        which the treatment is constant (one unit, all or none treated) are left as they are.
     reps : int, default 999
         Number of permutations (>= 19).
     random_state : int or numpy.random.Generator, default 0
+        The permutations are drawn over the estimation sample in index order, so the same seed
+        gives the same result for a frame whose rows are shuffled (index kept).
 
     Returns
     -------
@@ -244,9 +262,11 @@ def placebo_treatment(
     Raises
     ------
     DataError
-        The outcome is the treatment, or the controls include it.
+        The outcome is the treatment, the controls include the treatment or the outcome, the
+        fixed effects include either, or the treatment is constant within every stratum.
     UnknownOptionError
-        ``reps`` not an integer >= 19, an unknown ``strata`` column, unknown options.
+        ``reps`` not an integer >= 19, ``strata`` not a column name of the data, unknown
+        options.
     Others
         As :func:`welfare.premium.ols_premium`.
     """
@@ -255,12 +275,16 @@ def placebo_treatment(
 
     controls = as_columns("controls", controls)
     fixed_effects = as_columns("fixed_effects", fixed_effects)
-    _check_roles(treatment, [outcome], controls)
+    _check_roles(treatment, [outcome], controls, fixed_effects)
+    if outcome in controls:
+        raise DataError(
+            f"controls include the outcome {outcome!r}: expected controls other than the outcome"
+        )
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 19:
         raise UnknownOptionError(f"reps: expected an integer >= 19, found {reps!r}")
     seed, rng = rng_from(random_state)
     inp = unpack(data, design)
-    if strata is not None and strata not in inp.frame.columns:
+    if strata is not None and (not isinstance(strata, str) or strata not in inp.frame.columns):
         raise UnknownOptionError(f"strata: expected a column of the data, found {strata!r}")
     main = ols_premium(
         data,
@@ -271,7 +295,12 @@ def placebo_treatment(
         scale=scale,
         design=design,
     )
-    sub = inp.frame.loc[main.sample.mask].reset_index(drop=True)
+    sub = inp.frame.loc[main.sample.mask]
+    try:  # permute in index order, so that shuffling the rows of the frame changes nothing
+        sub = sub.sort_index(kind="stable")
+    except TypeError:  # an index that cannot be sorted (mixed types): frame order
+        pass
+    sub = sub.reset_index(drop=True)
     if strata is not None and sub[strata].isna().any():
         raise DataError(f"strata {strata!r}: expected no missing values in the estimation sample")
     y = sub[outcome].to_numpy(dtype=float)
@@ -310,6 +339,12 @@ def placebo_treatment(
     groups = sub[strata].to_numpy() if strata is not None else np.zeros(len(sub))
     codes = pd.factorize(pd.Series(groups), sort=True)[0]
     idx_by_group = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
+    if not any(np.unique(d[idx]).size > 1 for idx in idx_by_group):
+        where = f"within any stratum of {strata!r}" if strata is not None else "in the sample"
+        raise DataError(
+            f"treatment {treatment!r}: expected variation {where} to permute, found none "
+            "(every permutation would equal the observed assignment)"
+        )
     perms = np.empty((len(sub), reps))
     for r in range(reps):
         dp = d.copy()

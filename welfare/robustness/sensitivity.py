@@ -138,6 +138,15 @@ def _check_varies(sub: pd.DataFrame, treatment: str) -> None:
         )
 
 
+def _check_outcome_varies(sub: pd.DataFrame, outcome: str) -> None:
+    col = sub[outcome]
+    if pd.api.types.is_numeric_dtype(col) and col.astype(float).nunique() < 2:
+        raise OutcomeError(
+            f"outcome {outcome!r}: expected variation in the estimation sample, found the "
+            f"single value {col.iloc[0]!r} in {len(col)} rows (R^2 and t undefined)"
+        )
+
+
 def _row(res: Results, term: str, what: str) -> pd.Series:
     t = res.tidy().set_index("term")
     if term not in t.index:
@@ -532,12 +541,15 @@ def cinelli_hazlett(
     MissingColumnError
         A named column is absent.
     OutcomeError
-        The outcome is the treatment or is among the controls.
+        The outcome is the treatment or is among the controls, or is constant in the
+        estimation sample.
     TreatmentError
         The treatment is among the controls/fixed effects, is constant in the estimation sample
         or drops out of the regression (collinear).
     VarianceError
         Weighted data.
+    UnknownOptionError
+        Repeated benchmark covariates.
     DataError
         A benchmark that is not a numeric control, or a kd that makes a bound impossible
         (:math:`R^2 \ge 1`).
@@ -573,6 +585,10 @@ def cinelli_hazlett(
         raise UnknownOptionError(
             f"ky: expected as many values as kd ({len(kds)}), found {len(kys)}"
         )
+    if len(set(benchmarks)) != len(benchmarks):
+        raise UnknownOptionError(
+            f"benchmark_covariates: expected distinct column names, found {benchmarks}"
+        )
     frame = inp.frame
     for b in benchmarks:
         if b not in controls:
@@ -587,6 +603,7 @@ def cinelli_hazlett(
     sample = _sample(frame, inp.design, outcome, treatment, controls, fixed_effects)
     sub = frame.loc[sample.mask]
     _check_varies(sub, treatment)
+    _check_outcome_varies(sub, outcome)
     rhs = rhs_terms(controls, frame, "controls")[0] if controls else ""
     fe = fixed_effects or None
     y_fml = f"{outcome} ~ {treatment}" + (f" + {rhs}" if rhs else "")
@@ -780,7 +797,28 @@ def oster_delta(
         + b^3(\tau_x\sigma_{xx} - \tau_x^2)}
 
     (Oster 2019, Proposition 2 / appendix; psacalc's ``bound``). All arguments keyword-only.
+
+    Raises
+    ------
+    UnknownOptionError
+        An argument that is not a finite number.
+    DataError
+        The denominator is 0 (no :math:`\delta` moves the coefficient to ``beta``).
     """
+    beta_short, beta_long, r2_short, r2_long, r_max, sigma_yy, sigma_xx, tau_x, beta = (
+        _real(name, v)
+        for name, v in (
+            ("beta_short", beta_short),
+            ("beta_long", beta_long),
+            ("r2_short", r2_short),
+            ("r2_long", r2_long),
+            ("r_max", r_max),
+            ("sigma_yy", sigma_yy),
+            ("sigma_xx", sigma_xx),
+            ("tau_x", tau_x),
+            ("beta", beta),
+        )
+    )
     b = beta_long - beta
     d0 = beta_short - beta_long
     a = (r2_long - r2_short) * sigma_yy
@@ -789,7 +827,12 @@ def oster_delta(
     num = b * a * tau_x + b * sigma_xx * tau_x * d0**2 + 2 * b**2 * tau_x * d0 * sigma_xx
     num += b**3 * k
     den = m * d0 * sigma_xx + b * m * (sigma_xx - tau_x) + b**2 * tau_x * d0 * sigma_xx + b**3 * k
-    return float(num / den) if den != 0 else float("nan")
+    if den == 0:
+        raise DataError(
+            "oster_delta: expected a non-zero denominator, found 0 (e.g. r_max equal to the "
+            "controlled R^2 with beta_short == beta_long); delta is undefined"
+        )
+    return float(num / den)
 
 
 def _oster_beta_roots(
@@ -808,7 +851,9 @@ def _oster_beta_roots(
         a * tau_x + sigma_xx * tau_x * d0**2 - delta * m * (sigma_xx - tau_x),
         -delta * m * d0 * sigma_xx,
     ]
-    if delta == 1:  # quadratic (psacalc's d1quadsol)
+    # quadratic (psacalc's d1quadsol); also for delta within 1e-8 of 1, where the cubic's
+    # leading coefficient (1 - delta) k is rounding noise and the cubic formula blows up
+    if abs(delta - 1) <= 1e-8:
         c2, c1, c0 = coef[1:]
         disc = c1 * c1 - 4 * c2 * c0
         sq = math.sqrt(max(disc, 0.0))
@@ -833,6 +878,16 @@ def _oster_beta_roots(
                 + math.copysign(abs(t2) ** (1 / 3), t2)
                 - A / 3
             ]
+        # polish on the unscaled cubic: dividing by a small (1 - delta) k makes the closed form
+        # lose digits near delta = 1 (Newton steps from the closed-form roots)
+        dcoef = np.polyder(coef)
+        for i, v in enumerate(nus):
+            for _ in range(8):
+                slope = np.polyval(dcoef, v)
+                if slope == 0 or not math.isfinite(slope):
+                    break
+                v = v - np.polyval(coef, v) / slope
+            nus[i] = float(v) if math.isfinite(v) else nus[i]
     betas = [beta_long - v for v in nus]
     # psacalc's choice: smallest squared distance to beta_long among roots whose bias has the
     # sign of (beta_long - beta_short) (Oster's assumption 3); the others follow by distance
@@ -865,7 +920,8 @@ def oster_bounds(
     :math:`\sigma_{yy} = \mathrm{Var}(Y)`, :math:`\sigma_{xx} = \mathrm{Var}(D)` and
     :math:`\tau_x = \mathrm{Var}(D - \hat D(X))` (divisor n - 1, as Stata's ``summarize``).
     :math:`\beta^*` solves :func:`oster_delta` (:math:`\beta^*`) :math:`= \delta`, a cubic in
-    :math:`\nu = \tilde\beta - \beta^*` (a quadratic when :math:`\delta = 1`), solved in closed
+    :math:`\nu = \tilde\beta - \beta^*` (a quadratic when :math:`\delta = 1`, or within
+    :math:`10^{-8}` of 1), solved in closed
     form as Stata ``psacalc``. Root choice (psacalc): among the real roots, the one closest to
     :math:`\tilde\beta` whose bias :math:`\beta^* - \tilde\beta` has the sign of
     :math:`\tilde\beta - \dot\beta` (Oster's assumption 3); if none has it, the closest one;
@@ -897,7 +953,7 @@ def oster_bounds(
     Raises
     ------
     OutcomeError, TreatmentError, MissingColumnError, VarianceError
-        As :func:`cinelli_hazlett`; TreatmentError also when the treatment is an exact linear
+        As :func:`cinelli_hazlett` (OutcomeError also for a constant outcome); TreatmentError also when the treatment is an exact linear
         function of the controls (:math:`\tau_x = 0`).
     DataError
         ``r_max`` not above :math:`\tilde R` (including the default when :math:`\tilde R = 1`),
@@ -926,6 +982,7 @@ def oster_bounds(
     sample = _sample(inp.frame, inp.design, outcome, treatment, controls, fixed_effects)
     sub = inp.frame.loc[sample.mask]
     _check_varies(sub, treatment)
+    _check_outcome_varies(sub, outcome)
     terms = []
     if controls:
         terms.append(rhs_terms(controls, inp.frame, "controls")[0])
@@ -1069,7 +1126,8 @@ def rosenbaum_bounds(
     Parameters
     ----------
     differences : array_like, shape (n_pairs,)
-        Treated-minus-control outcome differences; not modified. NaN/inf refused.
+        Treated-minus-control outcome differences; not modified. NaN/inf and arrays with more
+        than one non-trivial dimension refused.
     gamma : float or sequence of float, default (1, 1.5, 2, 2.5, 3)
         Hidden-bias levels, each >= 1.
     method : {"normal", "exact"}, default "normal"
@@ -1083,7 +1141,7 @@ def rosenbaum_bounds(
     Raises
     ------
     ImpossibleValueError
-        NaN or infinite differences.
+        NaN or infinite differences, or a 2-d array (e.g. the two outcome columns).
     EmptySampleError
         No non-zero difference.
     UnknownOptionError
@@ -1101,11 +1159,17 @@ def rosenbaum_bounds(
         raise UnknownOptionError("gamma: expected at least one value >= 1, found none")
     gammas = [_real("gamma", g, low=1) for g in gammas]
     try:
-        d = np.array(differences, dtype=float, copy=True).reshape(-1)
+        d = np.array(differences, dtype=float, copy=True)
     except (TypeError, ValueError) as exc:
         raise ImpossibleValueError(
             f"differences: expected numbers, found {type(differences).__name__} ({exc})"
         ) from None
+    if sum(n > 1 for n in d.shape) > 1:
+        raise ImpossibleValueError(
+            f"differences: expected a 1-d array of pair differences, found shape {d.shape} "
+            "(pass treated minus control, not the two columns)"
+        )
+    d = d.reshape(-1)
     bad = int((~np.isfinite(d)).sum())
     if bad:
         raise ImpossibleValueError(
