@@ -67,6 +67,7 @@ from welfare.errors import (
     UnknownOptionError,
     VarianceError,
 )
+from welfare.inference.results import _readonly
 from welfare.inference.vcov import VcovSpec, meat
 from welfare.premium._common import (
     Prepared,
@@ -173,12 +174,6 @@ def _variance_with_self(y: np.ndarray, pos: np.ndarray, sets: NeighbourSets) -> 
 
 
 # ---------------------------------------------------------------- the estimator
-def _readonly_array(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float, copy=True)
-    a.setflags(write=False)
-    return a
-
-
 def _match(
     prep: Prepared,
     space: _Space,
@@ -343,7 +338,7 @@ def _match(
         # treated units of the target population: own outcome minus the (bias-adjusted) mean of
         # the matches; with n_neighbors=1 and no bias adjustment, matched-pair differences (the
         # input of welfare.robustness.rosenbaum_bounds)
-        "treated_minus_matched": _readonly_array(tau_i[P][d[P] == 1]),
+        "treated_minus_matched": _readonly(tau_i[P][d[P] == 1]),
     }
     if bias_coef:
         extra["bias_adjustment_coef"] = {a: b.tolist() for a, b in bias_coef.items()}

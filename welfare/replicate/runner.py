@@ -207,12 +207,7 @@ def resolve_codebook(codebook: str | Path) -> Path:
 
 
 def _data_hash(survey: SurveyData) -> str:
-    if survey.sha256:
-        return survey.sha256
-    h = hashlib.sha256()
-    h.update(",".join(map(str, survey.data.columns)).encode())
-    h.update(pd.util.hash_pandas_object(survey.data, index=True).to_numpy().tobytes())
-    return h.hexdigest()
+    return survey.sha256 or _frame_hash(survey.data)
 
 
 def _versions() -> dict[str, str]:
