@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from welfare.errors import ReplicationError
-from welfare.report.tables import Table
+from welfare.report.tables import (
+    Table,
+    _label,  # row labels as in markdown
+)
 
 __all__ = ["render_markdown", "render_html", "Block"]
 
@@ -67,12 +70,6 @@ def _check(blocks: list[Block]) -> None:
             raise ReplicationError(
                 f"expected report blocks whose first item is one of {list(_KINDS)}; found {b!r}"
             )
-
-
-def _label(idx) -> str:
-    """Row label; standard-error rows (keys ending in a space) show no label (as in markdown)."""
-    s = str(idx)
-    return "" if s.endswith(" ") else s
 
 
 def render_markdown(blocks: list[Block]) -> str:
