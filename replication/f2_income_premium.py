@@ -325,7 +325,7 @@ def _double_ml(ctx: Context, out: FindingResult) -> dict:
         out.skipped.append("double ML: no premium_controls in the codebook")
         return {}
     kw = {"outcome": spec.outcome, "treatment": spec.participation, "covariates": controls,
-          "scale": spec.outcome_scale, "random_state": ctx.seed}  # fmt: skip
+          "scale": spec.outcome_scale, "random_state": ctx.seed, "n_jobs": ctx.jobs}  # fmt: skip
     rows: dict[str, dict] = {}
     irm_linear = None
     for family, (reg, cls) in _learners().items():

@@ -7,7 +7,8 @@ Called by ``f2_income_premium.run`` after the main F2 tables. On one estimation 
   line on the twin);
 * sensitivity to an omitted confounder: Cinelli & Hazlett (2020) robustness values and bounds
   benchmarked on the observed covariates, with the contour plot; Oster (2019) delta and
-  bias-adjusted beta (both on the unweighted OLS, the setting their formulas assume: stated);
+  bias-adjusted beta (both on the premium regression, design-weighted on the twin, with the
+  classical WLS t as R sensemakr on a weighted lm; the design-based SE is shown beside it);
   Rosenbaum (2002) Gamma bounds for the 1:1 nearest-neighbour matched pairs;
 * placebo outcomes (pre-determined household characteristics) and placebo treatments
   (participation permuted within villages);
@@ -71,6 +72,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         scale=scale,
         random_state=ctx.seed,
         truth=truth,
+        n_jobs=ctx.jobs,
     )
     out.results["robustness_table"] = tab
     out.tables["F2_robustness"] = tab.table(
@@ -90,7 +92,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         )
         + "."
     )
-    # ---- 2. omitted-variable sensitivity (unweighted OLS, as the formulas assume)
+    # ---- 2. omitted-variable sensitivity (the design-weighted regression; classical WLS t)
     sub = frame.loc[tab.sample.mask].reset_index(drop=True)
     sub.attrs = dict(frame.attrs)
     y_ols, sub_ols = y, sub
@@ -108,15 +110,28 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         fixed_effects=fe or None,
         benchmark_covariates=bench or None,
         kd=(1, 2, 3),
+        design=survey.design,
     )
     out.results["cinelli_hazlett"] = ch
     ob = oster_bounds(
-        sub_ols, outcome=y_ols, treatment=d, controls=controls, fixed_effects=fe or None
+        sub_ols,
+        outcome=y_ols,
+        treatment=d,
+        controls=controls,
+        fixed_effects=fe or None,
+        design=survey.design,
     )
     out.results["oster"] = ob
     summ = ch.summary().iloc[0]
+    what = "WLS, design weights" if survey.design.weights is not None else "OLS"
+    design_se = ch.design_model.tidy().set_index("term").loc[d, "std_error"]
     rows = [
-        {"statistic": "estimate (unweighted OLS)", "value": summ["estimate"]},
+        {"statistic": f"estimate ({what})", "value": summ["estimate"]},
+        {"statistic": f"SE, classical ({what})", "value": summ["std_error"]},
+        {
+            "statistic": f"SE, {ch.design_model.vcov_spec.kind} (design-based)",
+            "value": design_se,
+        },
         {"statistic": "partial R2 of participation with the outcome", "value": ch.partial_r2_yd_x},
         {"statistic": "robustness value RV (q = 1)", "value": ch.rv_q},
         {"statistic": "robustness value RV (q = 1, alpha = 0.05)", "value": ch.rv_qa},
@@ -151,8 +166,10 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
             "the estimate to 0 (alpha: to make it insignificant); bounds: a confounder k times "
             f"as strong as {', '.join(bench) or 'the benchmark'}.",
             "Oster (2019), doi:10.1080/07350015.2016.1227711, as Stata psacalc.",
-            "Both use the unweighted OLS with the same controls and fixed effects (their "
-            "formulas are for a homoskedastic OLS); the design-weighted estimates are above.",
+            f"Both use the premium regression ({what}) with the same controls and fixed "
+            "effects; the sensitivity statistics use its classical t (weights as analytic "
+            "weights, dof = rows - parameters, as R sensemakr on a weighted lm); the "
+            "design-based SE of the estimate is the row above.",
         ),
     )
     out.figures.append(
@@ -163,7 +180,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         )  # fmt: skip
     )
     out.here.append(
-        f"Omitted confounder (unweighted OLS {num(summ['estimate'])}): RV = {ch.rv_q:.3f} "
+        f"Omitted confounder ({what} {num(summ['estimate'])}): RV = {ch.rv_q:.3f} "
         f"(alpha 0.05: {ch.rv_qa:.3f}); a confounder as strong as "
         f"{bench[0] if bench else 'the benchmark'} would move it to "
         f"{num(ch.bounds['adjusted_estimate'].iloc[0])}; Oster delta for beta = 0: "
@@ -227,6 +244,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         strata=fe[0] if fe else None,
         reps=PLACEBO_REPS,
         random_state=ctx.seed,
+        n_jobs=ctx.jobs,
     )
     out.results["placebo_treatment"] = pt
     out.tables["F2_placebo_treatment"] = frame_table(
@@ -326,6 +344,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         design=survey.design,
         scale=scale,
         on_error="skip",
+        n_jobs=ctx.jobs,
     )
     out.results["specification_curve"] = curve
     out.tables["F2_specification_curve"] = curve.table(

@@ -215,6 +215,17 @@ def test_placebo_shuffled_rows_same_result(twin):
     b = placebo_treatment(d.sample(frac=1, random_state=1), **kw)
     np.testing.assert_allclose(b.placebo_estimates, a.placebo_estimates, rtol=1e-10)
     assert b.p_value == a.p_value
+    # shuffled AND re-indexed: only a unit id can fix the order (order_by)
+    shuffled = d.sample(frac=1, random_state=2).reset_index(drop=True)
+    shuffled.attrs = dict(d.attrs)
+    c = placebo_treatment(d, order_by="hh_id", **kw)
+    e = placebo_treatment(shuffled, order_by="hh_id", **kw)
+    np.testing.assert_allclose(e.placebo_estimates, c.placebo_estimates, rtol=1e-10)
+    assert e.p_value == c.p_value
+    with pytest.raises(DataError, match="order_by 'village_id': expected a unique identifier"):
+        placebo_treatment(d, order_by="village_id", **kw)
+    with pytest.raises(UnknownOptionError, match="order_by: expected a column"):
+        placebo_treatment(d, order_by="nope", **kw)
 
 
 def test_premium_across_outcomes_role_errors():
@@ -228,3 +239,24 @@ def test_premium_across_outcomes_role_errors():
         premium_across_outcomes(df, controls=["x", "y1"], **kw)
     with pytest.raises(DataError, match="fixed_effects include"):
         premium_across_outcomes(df, fixed_effects=["d"], **kw)
+
+
+def test_premium_across_outcomes_counts_dropped_rows_by_reason():
+    from welfare.robustness import premium_across_outcomes
+
+    t = taobao_village_survey()
+    d = t.data.assign(log_inc=np.log(t.data.income_pc), log_cons=np.log(t.data.consumption_pc))
+    d.attrs = dict(t.data.attrs)
+    r = premium_across_outcomes(d, treatment="e_household", outcomes=["log_inc", "log_cons"],
+                                controls=["head_age", "head_edu"], design=t.design,
+                                cluster="province", reps=255)  # fmt: skip
+    miss_y = int(d["log_inc"].isna().sum())
+    miss_edu = int(d["head_edu"].isna().sum())
+    both = int((d["log_inc"].isna() & d["head_edu"].isna()).sum())
+    # hand counts: the outcome is checked first, then the regressors
+    assert r.attrs["dropped"]["log_inc"] == {
+        "missing outcome 'log_inc'": miss_y,
+        "missing regressor 'head_edu'": miss_edu - both,
+    }
+    assert r.attrs["dropped"]["log_cons"] == {"missing regressor 'head_edu'": miss_edu}
+    assert (r["n_obs"] + r["n_dropped"] == len(d)).all()

@@ -345,9 +345,13 @@ def test_named_errors():
         rosenbaum_bounds(PAIRS, method="exactt")
     from welfare.data.design import SurveyDesign
 
+    # weights are accepted (tests/test_sensitivity_weighted.py); an iid variance for the
+    # reported fit with sampling weights is refused by name
     w = df.assign(w=1.0 + np.arange(len(df)) % 3)
-    with pytest.raises(VarianceError, match="unweighted"):
-        cinelli_hazlett(w, **ch, controls=["x1"], design=SurveyDesign(weights="w"))
+    with pytest.raises(VarianceError, match="iid"):
+        cinelli_hazlett(w, **ch, controls=["x1"], design=SurveyDesign(weights="w"), vcov="iid")
+    with pytest.raises(UnknownOptionError, match="vcov"):
+        cinelli_hazlett(df, **ch, controls=["x1"], vcov="robust")
 
 
 def test_rows_left_out_are_counted():

@@ -127,6 +127,23 @@ class Results:
     def __setattr__(self, name, value):
         raise AttributeError(f"Results are immutable; cannot set {name!r}")
 
+    def __reduce__(self):
+        """Pickle support: rebuild the immutable slots and a subclass's instance attributes.
+
+        Read-only arrays stay read-only and mapping proxies stay proxies.
+
+        The standard :mod:`pickle` handles a Results without a ``refit`` closure;
+        ``cloudpickle`` (used by joblib's workers) handles every Results.
+        """
+        state = {}
+        for klass in type(self).__mro__:
+            for name in getattr(klass, "__slots__", ()):
+                if name != "__dict__" and hasattr(self, name) and name not in state:
+                    state[name] = _Frozen.wrap(getattr(self, name))
+        for name, value in getattr(self, "__dict__", {}).items():  # subclasses without slots
+            state.setdefault(name, _Frozen.wrap(value))
+        return (_rebuild_results, (type(self), state))
+
     # ---------------------------------------------------------------- accessors
     @property
     def terms(self) -> tuple[str, ...]:
@@ -273,3 +290,41 @@ class Results:
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+class _Frozen:
+    """Picklable stand-in for a mapping proxy or a read-only array (see Results.__reduce__)."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value):
+        self.kind, self.value = kind, value
+
+    def __reduce__(self):
+        return (_Frozen, (self.kind, self.value))
+
+    @staticmethod
+    def wrap(v):
+        if isinstance(v, MappingProxyType):
+            return _Frozen("mapping", {k: _Frozen.wrap(x) for k, x in v.items()})
+        if isinstance(v, np.ndarray) and not v.flags.writeable:
+            return _Frozen("array", np.array(v))
+        return v
+
+    @staticmethod
+    def unwrap(v):
+        if not isinstance(v, _Frozen):
+            return v
+        if v.kind == "mapping":
+            return MappingProxyType({k: _Frozen.unwrap(x) for k, x in v.value.items()})
+        arr = np.array(v.value)
+        arr.setflags(write=False)
+        return arr
+
+
+def _rebuild_results(cls, state: dict):
+    """Inverse of :meth:`Results.__reduce__`."""
+    obj = cls.__new__(cls)
+    for name, value in state.items():
+        object.__setattr__(obj, name, _Frozen.unwrap(value))
+    return obj

@@ -49,6 +49,7 @@ import pandas as pd
 
 from welfare._estimation import check_clusters
 from welfare._options import check_option, strict_keywords
+from welfare._parallel import check_n_jobs
 from welfare.data.design import SurveyDesign
 from welfare.errors import DesignError, EmptySampleError, UnknownOptionError, VarianceError
 from welfare.inference.results import Results
@@ -198,8 +199,12 @@ def _fit_predict(task: _Task, X, w, weighted, train, test, seed):
 
 
 def _crossfit(tasks, X, w, weighted, folds, seeds, n_jobs):
-    """Out-of-fold predictions of every nuisance, shape (n_tasks, n_obs)."""
-    from joblib import Parallel, delayed
+    """Out-of-fold predictions of every nuisance, shape (n_tasks, n_obs).
+
+    One fit per (nuisance, fold), each with its own seed, through
+    :func:`welfare._parallel.parallel_map`: the same predictions for any ``n_jobs``.
+    """
+    from welfare._parallel import parallel_map
 
     n_folds = int(folds.max()) + 1
     jobs = []
@@ -207,11 +212,15 @@ def _crossfit(tasks, X, w, weighted, folds, seeds, n_jobs):
         for k in range(n_folds):
             test = np.flatnonzero(folds == k)
             train = np.flatnonzero(folds != k)
-            jobs.append((j, test, delayed(_fit_predict)(task, X, w, weighted, train, test,
-                                                        int(seeds[j, k]))))  # fmt: skip
-    preds = Parallel(n_jobs=n_jobs)(job for _, _, job in jobs)
+            jobs.append((j, task, train, test, int(seeds[j, k])))
+
+    def fit(job):
+        _, task, train, test, seed = job
+        return _fit_predict(task, X, w, weighted, train, test, seed)
+
+    preds = parallel_map(fit, jobs, n_jobs=n_jobs)
     out = np.empty((len(tasks), len(X)))
-    for (j, test, _), p in zip(jobs, preds, strict=True):
+    for (j, _, _, test, _), p in zip(jobs, preds, strict=True):
         out[j, test] = p
     return out
 
@@ -323,6 +332,7 @@ def _dml(
     if not (isinstance(n_rep, int) and not isinstance(n_rep, bool) and n_rep >= 1):
         raise UnknownOptionError(f"n_rep: expected an integer >= 1, found {n_rep!r}")
     _check_seed(random_state)
+    check_n_jobs(n_jobs)
     if folds is not None and n_rep != 1:
         raise UnknownOptionError("folds given: expected n_rep = 1 (the folds are fixed)")
     check_option("overlap", overlap, ("clip", "trim", "error"))
@@ -601,7 +611,8 @@ def dml_plr(
         Seeds the folds and every learner's ``random_state``; the same seed gives identical
         results whatever else the program draws.
     n_jobs : int, optional
-        Fold fits in parallel through joblib (results do not depend on it).
+        Workers for the (nuisance, fold) fits (joblib; ``-1``: one per CPU; default: this
+        process). Results are identical for any value (:mod:`welfare._parallel`).
 
     Returns
     -------

@@ -100,6 +100,9 @@ class Context:
     inclusion : SurveyData or None
         The inclusion module (finding F7: e-shop owners' gender and age, perceived social
         status), with its design; None when the data have none.
+    jobs : int
+        Workers for the resampling and the independent fits inside a finding (``--jobs``);
+        results do not depend on it (:mod:`welfare._parallel`).
     """
 
     survey: SurveyData
@@ -114,6 +117,7 @@ class Context:
     households: Any = None
     household_truth: Any = None
     inclusion: Any = None
+    jobs: int = 1
 
     @property
     def synthetic(self) -> bool:

@@ -35,10 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from welfare.errors import ReplicationError
-from welfare.report.tables import (
-    Table,
-    _label,  # row labels as in markdown
-)
+from welfare.report.tables import Table
 
 __all__ = ["render_markdown", "render_html", "Block"]
 
@@ -115,28 +112,14 @@ def _inline(text: str) -> str:
 
 
 def _table_html(table: Table, files: str | None) -> str:
-    esc = html.escape
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in ["", *table.body.columns])
-    rows = []
-    for idx, row in table.body.iterrows():
-        cells = [f"<td>{esc(_label(idx))}</td>"] + [f"<td>{esc(str(v))}</td>" for v in row]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    out = [
-        f"<h4>{esc(table.title)}</h4>",
-        "<table>",
-        f"<thead><tr>{head}</tr></thead>",
-        "<tbody>",
-        *rows,
-        "</tbody>",
-        "</table>",
-        *[f'<p class="note">{esc(n)}</p>' for n in table.notes],
-    ]
+    out = table.to_html()
     if files is not None:
-        out.append(
-            f'<p class="files">Files: <code>tables/{esc(files)}.md</code>, <code>.tex</code>, '
+        esc = html.escape
+        out += (
+            f'\n<p class="files">Files: <code>tables/{esc(files)}.md</code>, <code>.tex</code>, '
             "<code>.csv</code></p>"
         )
-    return "\n".join(out)
+    return out
 
 
 def render_html(

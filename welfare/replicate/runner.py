@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
-import io
 import json
 import os
 import pickle
@@ -41,7 +40,6 @@ from welfare.datasets.county import county_panel
 from welfare.datasets.household_panel import household_panel
 from welfare.datasets.taobao import DEFAULT_SEED, taobao_village_survey
 from welfare.errors import ReplicationError, UnknownOptionError, WelfareError, WelfareWarning
-from welfare.inference.results import Results
 from welfare.replicate.context import TWIN_SPEC, AnalysisSpec, Context, FindingResult
 from welfare.replicate.html import render_html, render_markdown
 
@@ -247,10 +245,14 @@ def run(
     progress : bool, default True
         Print one line per step.
     jobs : int, default 1
-        Findings run in parallel in this many processes (joblib, loky backend); 1 runs them
-        one after the other in this process. Finding ``f`` receives the seed
-        :func:`finding_seed` ``(seed, f)``, whatever the number of jobs or the worker that runs
-        it, so tables and figures are byte-identical for any ``jobs``.
+        Findings run in parallel in this many processes (joblib, loky backend), and inside a
+        finding the resampling and independent fits (cross-fitting folds, the rows of the
+        robustness table, the specification curve, placebo permutation blocks) run on this
+        many workers (:func:`welfare._parallel.parallel_map`; nested in a finding's process,
+        joblib uses threads). 1 runs everything one step after the other in this process.
+        Finding ``f`` receives the seed :func:`finding_seed` ``(seed, f)``, whatever the number
+        of jobs or the worker that runs it, and no random draw depends on how work is split,
+        so tables and figures are byte-identical for any ``jobs``.
 
     Returns
     -------
@@ -338,6 +340,7 @@ def run(
         inclusion=inclusion,
         households=households,
         household_truth=household_truth,
+        jobs=jobs,
     )
     todo = [fid for fid in ids if FINDINGS[fid] is not None]
     seeds = {fid: finding_seed(seed, fid) for fid in todo}
@@ -442,15 +445,16 @@ def finding_seed(seed: int, finding: str) -> int:
 def _run_finding(fid: str, ctx: Context, seed: int) -> tuple[FindingResult, float]:
     """Run one finding's script with its own seed and write its tables.
 
-    BLAS runs on one thread inside a finding, in this process and in a worker alike: a
-    multi-threaded matrix product splits its sums by thread count, so its last bits (e.g. F2's
-    999 placebo regressions, one n x 999 product) would depend on how many workers share the
-    cores. The finding's numbers are the same for any ``jobs``.
+    BLAS and OpenMP run on one thread inside a finding, in this process and in a worker alike:
+    a multi-threaded matrix product splits its sums by thread count, so its last bits (e.g.
+    F2's 999 placebo regressions) would depend on how many workers share the cores; spare
+    cores go to the finding's own parallel tasks instead (``ctx.jobs``,
+    :mod:`welfare._parallel`). The finding's numbers are the same for any ``jobs``.
     """
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     t0 = time.perf_counter()
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1):  # BLAS and OpenMP (see welfare._parallel)
         res = importlib.import_module(FINDINGS[fid]).run(replace(ctx, seed=seed))
     out = ctx.out
     named = list(res.tables.items())
@@ -469,37 +473,15 @@ def _say_done(say, fid: str, res: FindingResult, seconds: float) -> None:
     )
 
 
-def _rebuild_slots(cls, state: dict):
-    """Rebuild an immutable ``__slots__`` object (a Results) from its attributes."""
-    obj = cls.__new__(cls)
-    for k, v in state.items():
-        object.__setattr__(obj, k, v)
-    return obj
-
-
 def _dumps(obj) -> bytes:
     """Pickle for the worker processes.
 
-    ``Results`` are immutable ``__slots__`` objects that the standard pickle protocol can not
-    rebuild (its setattr is refused) and they carry closures (``refit``); cloudpickle (a
-    dependency of joblib) pickles the closures and this reducer rebuilds the slots.
+    cloudpickle also ships the ``refit`` closures of Results, whose immutable slots
+    ``Results.__reduce__`` rebuilds.
     """
     import cloudpickle
 
-    class _Pickler(cloudpickle.Pickler):
-        def reducer_override(self, o):
-            if isinstance(o, Results):
-                state = {}
-                for klass in type(o).__mro__:
-                    for name in getattr(klass, "__slots__", ()):
-                        if hasattr(o, name):
-                            state[name] = getattr(o, name)
-                return _rebuild_slots, (type(o), state)
-            return super().reducer_override(o)
-
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buf.getvalue()
+    return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _run_finding_pickled(fid: str, payload: bytes, seed: int) -> bytes:
@@ -649,8 +631,8 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs",
         type=int,
         default=1,
-        help="run the findings in N processes; the output is the same for any N "
-        "(default: %(default)s)",
+        help="run the findings, and the resampling inside them, on N workers; the output is "
+        "the same for any N (default: %(default)s)",
     )
     a = p.parse_args(argv)
     only = a.only.split(",") if a.only else None

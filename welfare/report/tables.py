@@ -99,12 +99,33 @@ class Table:
         return "\n".join(out) + "\n"
 
     def to_html(self) -> str:
-        """Return an HTML table with the notes below it."""
+        """Return the title (``h4``), an HTML table and the notes (``p class="note"``).
+
+        Every cell, the title and the notes are HTML-escaped; row labels follow the markdown
+        rendering (standard-error rows show no label). ``REPORT.html`` embeds exactly this.
+        """
         from html import escape
 
-        html = self.body.to_html(escape=True)
-        notes = "".join(f"<p><em>{escape(n)}</em></p>" for n in self.notes)
-        return f"<h4>{escape(self.title)}</h4>\n{html}\n{notes}\n"
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in ["", *self.body.columns])
+        rows = [
+            "<tr>"
+            + "".join(
+                [f"<td>{escape(_label(idx))}</td>"] + [f"<td>{escape(str(v))}</td>" for v in row]
+            )
+            + "</tr>"
+            for idx, row in self.body.iterrows()
+        ]
+        out = [
+            f"<h4>{escape(self.title)}</h4>",
+            "<table>",
+            f"<thead><tr>{head}</tr></thead>",
+            "<tbody>",
+            *rows,
+            "</tbody>",
+            "</table>",
+            *[f'<p class="note">{escape(n)}</p>' for n in self.notes],
+        ]
+        return "\n".join(out)
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Return the tidy numbers (full precision) with the metadata columns; written if ``path``."""

@@ -71,8 +71,10 @@ def premium_across_outcomes(
     pandas.DataFrame
         One row per outcome: ``outcome, estimate, statistic, p_value`` (CRV1 t, df = G - 1 as
         the wild bootstrap counts it), ``p_value_wild``, ``p_value_holm``,
-        ``p_value_romano_wolf``, ``n_obs``, ``n_clusters``; ``attrs`` carry reps, seed, weights
-        type and the data label.
+        ``p_value_romano_wolf``, ``n_obs``, ``n_clusters``, ``n_dropped`` (rows of ``data`` left
+        out of that outcome's regression); ``attrs`` carry reps, seed, weights type, the data
+        label and ``dropped``: per outcome, the rows left out by reason (missing values,
+        singleton fixed-effect groups), so samples that differ between outcomes show.
 
     Raises
     ------
@@ -146,6 +148,7 @@ def premium_across_outcomes(
             "p_value_romano_wolf": romano_wolf(boot.t_stats, boot.boot_t),
             "n_obs": [r.n_obs for r in boot.results],
             "n_clusters": G,
+            "n_dropped": [sum(n for _, n in r.sample.dropped) for r in boot.results],
         }
     )
     out.attrs = {
@@ -155,5 +158,8 @@ def premium_across_outcomes(
         "seed": boot.seed,
         "welfare_label": inp.label,
         "welfare_synthetic": inp.synthetic,
+        "dropped": {
+            o: dict(r.sample.dropped) for o, r in zip(outcomes, boot.results, strict=True)
+        },
     }
     return out

@@ -27,11 +27,15 @@ import pandas as pd
 
 from welfare._estimation import unpack
 from welfare._options import as_columns, check_option, strict_keywords
+from welfare._parallel import check_n_jobs, parallel_map
 from welfare.data.design import SurveyDesign
 from welfare.errors import DataError, UnknownOptionError
 from welfare.inference.results import Results
 
 __all__ = ["placebo_outcomes", "placebo_treatment", "PlaceboTreatmentResult"]
+
+#: Permutations re-estimated per parallel task by :func:`placebo_treatment`.
+PERMUTATION_BLOCK = 250
 
 
 def _check_roles(
@@ -232,6 +236,8 @@ def placebo_treatment(
     strata: str | None = None,
     reps: int = 999,
     random_state: int | np.random.Generator = 0,
+    order_by: str | None = None,
+    n_jobs: int | None = 1,
 ) -> PlaceboTreatmentResult:
     """Permutation (placebo-treatment) test of the OLS premium.
 
@@ -254,6 +260,14 @@ def placebo_treatment(
     random_state : int or numpy.random.Generator, default 0
         The permutations are drawn over the estimation sample in index order, so the same seed
         gives the same result for a frame whose rows are shuffled (index kept).
+    order_by : str, optional
+        A unit identifier column (e.g. ``"hh_id"``; unique, no missing values in the
+        estimation sample): the permutations follow its sorted order instead of the index, so
+        the same seed gives the same result however the rows are ordered or re-indexed.
+    n_jobs : int or None, default 1
+        Workers for the re-estimation, in blocks of ``PERMUTATION_BLOCK`` (250) permutations
+        (joblib; ``-1``: one per CPU). All permutations are drawn first, in order, so the
+        result is identical for any value (:func:`welfare._parallel.parallel_map`).
 
     Returns
     -------
@@ -282,10 +296,15 @@ def placebo_treatment(
         )
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 19:
         raise UnknownOptionError(f"reps: expected an integer >= 19, found {reps!r}")
+    check_n_jobs(n_jobs)
     seed, rng = rng_from(random_state)
     inp = unpack(data, design)
     if strata is not None and (not isinstance(strata, str) or strata not in inp.frame.columns):
         raise UnknownOptionError(f"strata: expected a column of the data, found {strata!r}")
+    if order_by is not None and (
+        not isinstance(order_by, str) or order_by not in inp.frame.columns
+    ):
+        raise UnknownOptionError(f"order_by: expected a column of the data, found {order_by!r}")
     main = ols_premium(
         data,
         outcome=outcome,
@@ -296,10 +315,25 @@ def placebo_treatment(
         design=design,
     )
     sub = inp.frame.loc[main.sample.mask]
-    try:  # permute in index order, so that shuffling the rows of the frame changes nothing
-        sub = sub.sort_index(kind="stable")
-    except TypeError:  # an index that cannot be sorted (mixed types): frame order
-        pass
+    if order_by is not None:  # permute in the order of a unit id: row order and index are moot
+        ids = sub[order_by]
+        if ids.isna().any() or ids.duplicated().any():
+            raise DataError(
+                f"order_by {order_by!r}: expected a unique identifier without missing values in "
+                f"the estimation sample, found {int(ids.isna().sum())} missing and "
+                f"{int(ids.duplicated(keep=False).sum())} repeated"
+            )
+        try:
+            sub = sub.iloc[np.argsort(ids.to_numpy(), kind="stable")]
+        except TypeError as e:
+            raise DataError(
+                f"order_by {order_by!r}: expected sortable ids (one type), found {e}"
+            ) from None
+    else:
+        try:  # permute in index order, so that shuffling the rows of the frame changes nothing
+            sub = sub.sort_index(kind="stable")
+        except TypeError:  # an index that cannot be sorted (mixed types): frame order
+            pass
     sub = sub.reset_index(drop=True)
     if strata is not None and sub[strata].isna().any():
         raise DataError(f"strata {strata!r}: expected no missing values in the estimation sample")
@@ -351,7 +385,10 @@ def placebo_treatment(
         for idx in idx_by_group:
             dp[idx] = d[idx][rng.permutation(len(idx))]
         perms[:, r] = dp
-    bstar = premium(perms)
+    # the residualisation runs in blocks of a fixed number of permutations (the same blocks for
+    # any n_jobs, so the same numbers); the permutations themselves were drawn above, in order
+    blocks = [perms[:, i : i + PERMUTATION_BLOCK] for i in range(0, reps, PERMUTATION_BLOCK)]
+    bstar = np.concatenate(parallel_map(premium, blocks, n_jobs=n_jobs))
     p = float((1 + np.sum(np.abs(bstar) >= abs(b) * (1 - 1e-12))) / (1 + reps))
     bstar.setflags(write=False)
     return PlaceboTreatmentResult(

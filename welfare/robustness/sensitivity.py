@@ -14,6 +14,10 @@ Three tools a referee asks for:
   signed-rank test of matched-pair differences for a grid of hidden-bias levels :math:`\Gamma`,
   by the normal approximation (as R ``rbounds::psens``) or the exact distribution.
 
+``cinelli_hazlett`` and ``oster_bounds`` accept weighted designs: the regressions are WLS (OLS
+on :math:`\sqrt{w}`-scaled data) and the formulas use the WLS classical t, weighted
+:math:`R^2` and weighted moments (see each function's **Weights** section).
+
 References
 ----------
 Cinelli, C. and Hazlett, C. (2020). Making sense of sensitivity: extending omitted variable
@@ -28,6 +32,7 @@ analysis with matched data. (R package ``rbounds``, function ``psens``.)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -36,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from welfare._estimation import prepare, unpack
+from welfare._estimation import prepare, resolve_vcov, unpack
 from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample, require_columns
@@ -110,11 +115,80 @@ def _check_roles(outcome: str, treatment: str, controls: list[str], fixed_effect
         )
 
 
-def _unweighted(inp, what: str) -> None:
-    if inp.design.weights is not None:
-        raise VarianceError(
-            f"{what}: expected unweighted data (the method's formulas use classical OLS "
-            f"statistics), found {inp.design.weights_label}"
+def _stats_design(design: SurveyDesign) -> SurveyDesign:
+    r"""Return the design of the regressions whose classical statistics the formulas use.
+
+    Sampling weights (``pweight``) enter as analytic weights: the same WLS coefficients and
+    weighted :math:`R^2`, and the classical (model-based) WLS variance
+    :math:`\hat\sigma^2 (X'WX)^{-1}` with :math:`\hat\sigma^2 = \sum_i w_i e_i^2/(n - k)`
+    (scale-free in the weights; ``fit_ols`` refuses an iid variance with pweights, rightly for
+    inference, but the sensitivity geometry needs exactly this t). ``aweight`` and ``fweight``
+    are kept (frequency weights count rows, so dof = sum of weights - k, as the expanded data).
+    PSU and strata are kept so that the estimation sample is the one of a design-based fit.
+    """
+    if design.weights is None or design.weight_type != "pweight":
+        return design
+    return dataclasses.replace(design, weight_type="aweight")
+
+
+def _as_analytic(res: Results, design: SurveyDesign) -> Results:
+    """Relabel a fit made by :func:`_stats_design` so that its weights say what they were."""
+    if design.weights is None or design.weight_type != "pweight":
+        return res
+    label = f"pweights '{design.weights}' used as analytic weights (classical WLS variance)"
+    note = (
+        "Sensitivity geometry: the sampling weights enter as analytic weights (WLS = OLS on "
+        "sqrt(w)-scaled data); the classical WLS variance is not a design-based variance."
+    )
+    return Results(
+        terms=res.terms,
+        estimates=res.params.to_numpy(),
+        vcov=res.vcov.to_numpy(),
+        vcov_spec=res.vcov_spec,
+        estimator=res.estimator,
+        estimand=res.estimand,
+        sample=res.sample,
+        n_obs=res.n_obs,
+        weights=label,
+        data_label=res.data_label,
+        synthetic=res.synthetic,
+        extra=dict(res.extra),
+        notes=tuple(res.notes) + (note,),
+        refit=None,
+        formula=res.formula,
+    )
+
+
+def _weighted_var(x: np.ndarray, w: np.ndarray | None, weight_type: str | None) -> float:
+    r"""Weighted variance as Stata ``summarize [aw|fw]`` (``np.var(ddof=1)`` when unweighted).
+
+    fweights: :math:`\sum w (x - \bar x_w)^2 / (\sum w - 1)` (the expanded data);
+    a/pweights: :math:`\frac{n}{n-1}\sum w (x - \bar x_w)^2 / \sum w` (weights normalised to
+    sum to the number of rows n).
+    """
+    if w is None:
+        return float(np.var(x, ddof=1))
+    sw = float(w.sum())
+    m = float((w * x).sum() / sw)
+    ss = float((w * (x - m) ** 2).sum())
+    if weight_type == "fweight":
+        return ss / (sw - 1)
+    n = len(x)
+    return ss / sw * n / (n - 1)
+
+
+def _same_rows(first: Results, other: Results, n_rows: int, what: str) -> None:
+    """Raise unless ``other`` used every row of the frame it was fitted on, as ``first`` did.
+
+    ``n_rows`` is that frame's length; the regressions of the sensitivity formulas must share
+    one sample (identical rows, not only equal counts).
+    """
+    mask = np.asarray(other.sample.mask, dtype=bool)
+    if other.sample.n_rows != n_rows or not mask.all() or other.n_obs != first.n_obs:
+        raise ImpossibleValueError(
+            f"{what}: expected the {first.sample.n_obs} rows of the outcome regression, found "
+            f"{int(mask.sum())} of {other.sample.n_rows} used ({other.n_obs} observations); "
+            "the sensitivity formulas need identical rows"
         )
 
 
@@ -234,7 +308,8 @@ def sensitivity_stats(
     r"""Cinelli-Hazlett statistics from a fitted OLS :class:`Results` (no benchmarks).
 
     For a ``Results`` of :func:`welfare.inference.linear.fit_ols` or
-    :func:`welfare.premium.ols_premium` fitted with ``vcov="iid"``: the treatment's estimate,
+    :func:`welfare.premium.ols_premium` fitted with ``vcov="iid"`` (for weighted data: the
+    weights as ``aweight`` with ``vcov="iid"``, which is what :func:`cinelli_hazlett` does): the treatment's estimate,
     SE, t, dof, :math:`R^2_{Y\sim D|X} = t^2/(t^2+\mathrm{dof})`, :math:`RV_q` and
     :math:`RV_{q,\alpha}` (see :func:`robustness_value`). Benchmark bounds need the data: use
     :func:`cinelli_hazlett`.
@@ -310,9 +385,10 @@ class OmittedVariableSensitivity:
     ----------
     treatment : str
     estimate, std_error, t_value : float
-        The treatment coefficient, its classical OLS standard error and t.
+        The treatment coefficient, its classical (W)LS standard error and t.
     dof : int
-        Residual degrees of freedom of the outcome regression.
+        Residual degrees of freedom of the outcome regression (rows - parameters, including
+        absorbed fixed-effect levels; for frequency weights, sum of weights - parameters).
     partial_r2_yd_x : float
         :math:`R^2_{Y\sim D|X}`.
     rv_q, rv_qa : float
@@ -328,7 +404,14 @@ class OmittedVariableSensitivity:
         Per benchmark covariate: ``r2dxj_x`` (partial :math:`R^2` with the treatment given the
         other covariates) and ``r2yxj_dx`` (with the outcome given treatment and the others).
     model : Results
-        The outcome regression (iid variance).
+        The outcome regression with the classical (iid) variance whose t and dof the statistics
+        use; with sampling weights, the WLS fit with the weights as analytic weights (its
+        ``weights`` label and notes say so).
+    design_model : Results or None
+        The same regression (same rows, same estimate) with the variance asked for by ``vcov``
+        (default: the design's rule - HC1 for pweights, CRV1 by PSU, design-based with strata,
+        iid otherwise); the standard error and interval to report for the original estimate.
+        ``None`` only for objects built by hand.
     """
 
     treatment: str
@@ -345,6 +428,7 @@ class OmittedVariableSensitivity:
     bounds: pd.DataFrame = field(repr=False)
     benchmarks: pd.DataFrame = field(repr=False)
     model: Results = field(repr=False)
+    design_model: Results | None = field(default=None, repr=False)
 
     def adjusted(self, r2dz_x, r2yz_dx) -> pd.DataFrame:
         r"""Bias-adjusted estimate, SE and t for hypothetical confounder strengths.
@@ -486,6 +570,7 @@ def cinelli_hazlett(
     alpha: float = 0.05,
     reduce: bool = True,
     design: SurveyDesign | None = None,
+    vcov: str | None = None,
 ) -> OmittedVariableSensitivity:
     r"""Cinelli-Hazlett (2020) sensitivity of an OLS treatment coefficient to omitted variables.
 
@@ -506,10 +591,26 @@ def cinelli_hazlett(
       (1-R^2_{D\sim X_j|X_{-j}}))` (capped at 1 with sensemakr's warning), and the adjusted
       estimate, SE, t and interval of :meth:`OmittedVariableSensitivity.adjusted`.
 
+    **Weights.** Weighted least squares is OLS on :math:`\sqrt{w}`-scaled data (the intercept
+    column becomes :math:`\sqrt{w}`, fixed effects are absorbed by weighted demeaning), so every
+    identity of the paper holds for the weighted regression with its classical t,
+    :math:`t = \hat\tau/\widehat{se}`, :math:`\widehat{se}^2 = \hat\sigma^2[(X'WX)^{-1}]_{DD}`,
+    :math:`\hat\sigma^2 = \sum_i w_i e_i^2/\mathrm{dof}`, and :math:`\mathrm{dof} = n - k`
+    (rows minus parameters, absorbed levels included): exactly R ``sensemakr`` on
+    ``lm(..., weights = w)``. Sampling weights (``pweight``) and ``aweight`` enter as analytic
+    weights for this :math:`R^2` geometry (dof from rows, not from summed weights; the result
+    does not depend on the scale of the weights); ``fweight`` counts rows (dof = sum of weights
+    - k), so collapsed data give the expanded data's result. The partial :math:`R^2`, RVs,
+    bounds, adjusted estimates/SEs/intervals and the contour grid all use this classical t,
+    whatever ``vcov`` is: they describe the weighted point estimate's geometry, not its
+    sampling variance. The point estimate is the design-weighted one; its design-based SE and
+    interval (to report next to the sensitivity statistics) are in ``design_model``; the
+    adjusted SEs/intervals are classical and are not design-based.
+
     Parameters
     ----------
     data : pandas.DataFrame or SurveyData
-        Not modified. Unweighted (the formulas use classical OLS statistics).
+        Not modified. Weighted when the design has weights (see **Weights**).
     outcome, treatment : str
         Columns; the treatment need not be binary but must vary.
     controls : list of str, optional
@@ -530,7 +631,12 @@ def cinelli_hazlett(
     reduce : bool, default True
         The confounder pulls the estimate towards zero.
     design : SurveyDesign, optional
-        Only an unweighted design is accepted.
+        Weights (any type), PSU and strata; the estimation sample drops rows missing any design
+        column, whatever ``vcov``.
+    vcov : {"iid", "HC1", "CRV1", "design"} or None, default None
+        Variance of ``design_model`` only (``None``: the design's rule, as
+        :func:`welfare.inference.linear.fit_ols`). It does not change any sensitivity
+        statistic.
 
     Returns
     -------
@@ -547,7 +653,11 @@ def cinelli_hazlett(
         The treatment is among the controls/fixed effects, is constant in the estimation sample
         or drops out of the regression (collinear).
     VarianceError
-        Weighted data.
+        ``vcov="iid"`` with sampling weights, or ``"CRV1"``/``"design"`` without clusters (for
+        ``design_model``).
+    ImpossibleValueError
+        The treatment regression of the benchmarks or ``design_model`` did not use exactly the
+        rows of the outcome regression (a safeguard: both are fitted on those rows).
     UnknownOptionError
         Repeated benchmark covariates.
     DataError
@@ -573,7 +683,6 @@ def cinelli_hazlett(
     alpha = _real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     check_option("reduce", reduce, (True, False))
     inp = unpack(data, design)
-    _unweighted(inp, "cinelli_hazlett")
     controls = as_columns("controls", controls)
     fixed_effects = as_columns("fixed_effects", fixed_effects)
     benchmarks = as_columns("benchmark_covariates", benchmark_covariates)
@@ -607,7 +716,20 @@ def cinelli_hazlett(
     rhs = rhs_terms(controls, frame, "controls")[0] if controls else ""
     fe = fixed_effects or None
     y_fml = f"{outcome} ~ {treatment}" + (f" + {rhs}" if rhs else "")
-    model = fit_ols(y_fml, inp.frame, fixed_effects=fe, design=inp.design, vcov="iid")
+    sdesign = _stats_design(inp.design)
+    model = fit_ols(y_fml, frame, fixed_effects=fe, design=sdesign, vcov="iid")
+    # the estimate with the variance the user asked for (default: the design's rule), on the
+    # same rows (the sample is built from every design column whatever the variance)
+    same = sdesign == inp.design and resolve_vcov(vcov, inp.design, None).kind == "iid"
+    reported = (
+        model if same else fit_ols(y_fml, frame, fixed_effects=fe, design=inp.design, vcov=vcov)
+    )
+    if not np.array_equal(reported.sample.mask, model.sample.mask):
+        raise ImpossibleValueError(
+            f"design_model: expected the {model.sample.n_obs} rows of the sensitivity "
+            f"regression, found {reported.sample.n_obs} other rows"
+        )
+    model = _as_analytic(model, inp.design)
     row = _row(model, treatment, "outcome regression")
     est, se, t = float(row["estimate"]), float(row["std_error"]), float(row["statistic"])
     dof = int(model.df)
@@ -616,12 +738,12 @@ def cinelli_hazlett(
     rv_qa = robustness_value(t, dof, q=q, alpha=alpha)
     bench_rows = []
     if benchmarks:
+        # the treatment regression on exactly the outcome regression's rows (rows with a
+        # missing outcome or in singleton groups are not in it), checked row by row
+        rows_y = frame.loc[np.asarray(model.sample.mask, dtype=bool)]
         d_fml = f"{treatment} ~ {rhs}"
-        dmodel = fit_ols(d_fml, inp.frame, fixed_effects=fe, design=inp.design, vcov="iid")
-        if dmodel.n_obs != model.n_obs:
-            raise ImpossibleValueError(
-                f"treatment regression used {dmodel.n_obs} rows, expected {model.n_obs}"
-            )
+        dmodel = fit_ols(d_fml, rows_y, fixed_effects=fe, design=sdesign, vcov="iid")
+        _same_rows(model, dmodel, len(rows_y), "treatment regression (benchmarks)")
         for b in benchmarks:
             rd = _row(dmodel, b, "treatment regression (benchmark)")
             ry = _row(model, b, "outcome regression (benchmark)")
@@ -648,6 +770,7 @@ def cinelli_hazlett(
         bounds=pd.DataFrame(),
         benchmarks=bench,
         model=model,
+        design_model=reported,
     )
     rows = []
     crit = float(stats.t.ppf(1 - alpha / 2, dof - 1))
@@ -735,9 +858,15 @@ class OsterBounds:
         :math:`\delta` at which the bias-adjusted coefficient equals ``beta`` (0 by default).
     beta : float
     sigma_yy, sigma_xx, tau_x : float
-        Var(Y), Var(D) and the variance of D's residual on the controls (divisor n - 1).
+        Var(Y), Var(D) and the variance of D's residual on the controls, weighted when the data
+        are (divisor n - 1; see :func:`oster_bounds`).
     n_obs : int
+        Rows used.
     sample : EstimationSample
+    data_label : str
+    synthetic : bool
+    weights : str
+        ``"unweighted"`` or the design's weights label.
     """
 
     treatment: str
@@ -758,6 +887,7 @@ class OsterBounds:
     sample: EstimationSample = field(repr=False)
     data_label: str = ""
     synthetic: bool = False
+    weights: str = "unweighted"
 
     def table(self) -> pd.DataFrame:
         """Tidy one-row table of the inputs and outputs."""
@@ -840,6 +970,11 @@ def _oster_beta_roots(
 ):
     """Real roots of Oster's equation for beta*, ordered as psacalc picks them."""
     d0 = beta_short - beta_long
+    if abs(d0) <= 1e-12 * max(abs(beta_short), abs(beta_long)):
+        # the coefficient does not move with the controls (to rounding): the sign of a
+        # rounding-level d0 carries no information for psacalc's sign rule, and with d0 -> 0
+        # one root runs off to infinity as 1/d0; take d0 = 0 exactly (beta* = beta_long)
+        d0 = 0.0
     a = (r2_long - r2_short) * sigma_yy
     m = (r_max - r2_long) * sigma_yy
     k = tau_x * sigma_xx - tau_x**2
@@ -855,9 +990,22 @@ def _oster_beta_roots(
     # leading coefficient (1 - delta) k is rounding noise and the cubic formula blows up
     if abs(delta - 1) <= 1e-8:
         c2, c1, c0 = coef[1:]
-        disc = c1 * c1 - 4 * c2 * c0
-        sq = math.sqrt(max(disc, 0.0))
-        nus = [(-c1 - sq) / (2 * c2), (-c1 + sq) / (2 * c2)]
+        if c2 == 0:
+            # beta_short == beta_long (d0 = 0): c2 = c0 = 0 and the equation is c1 nu = 0, so
+            # nu = 0 and beta* = beta_long (psacalc divides by c2 = 0 and returns missing);
+            # the limit d0 -> 0 of the root closest to beta_long
+            if c1 == 0:
+                raise DataError(
+                    "oster_bounds: expected a determined beta* for delta = 1, found every value "
+                    "a solution (beta_short == beta_long and a zero linear coefficient)"
+                )
+            nus = [-c0 / c1]
+        else:
+            # numerically stable roots q/c2 and c0/q (no cancellation when c2 is small)
+            disc = c1 * c1 - 4 * c2 * c0
+            sq = math.sqrt(max(disc, 0.0))
+            qq = -0.5 * (c1 + math.copysign(sq, c1))
+            nus = [qq / c2, c0 / qq] if qq != 0 else [0.0, 0.0]
     else:
         # psacalc: x^3 + A x^2 + B x + C; three real roots when R^2 - Q^3 < 0, else Cardano
         A, B, C = coef[1] / coef[0], coef[2] / coef[0], coef[3] / coef[0]
@@ -891,7 +1039,7 @@ def _oster_beta_roots(
     betas = [beta_long - v for v in nus]
     # psacalc's choice: smallest squared distance to beta_long among roots whose bias has the
     # sign of (beta_long - beta_short) (Oster's assumption 3); the others follow by distance
-    good = [np.sign(b - beta_long) == np.sign(beta_long - beta_short) for b in betas]
+    good = [np.sign(b - beta_long) == np.sign(-d0) for b in betas]
     dist = [(b - beta_long) ** 2 for b in betas]
     big = max(dist) + 1
     key = [dd if g else big + dd for dd, g in zip(dist, good, strict=True)]
@@ -919,6 +1067,27 @@ def oster_bounds(
     full :math:`R^2`, as ``areg``) gives :math:`(\tilde\beta, \tilde R)`, both on the same rows.
     :math:`\sigma_{yy} = \mathrm{Var}(Y)`, :math:`\sigma_{xx} = \mathrm{Var}(D)` and
     :math:`\tau_x = \mathrm{Var}(D - \hat D(X))` (divisor n - 1, as Stata's ``summarize``).
+
+    **Weights.** With a weighted design every moment is weighted: the three regressions are
+    WLS and their :math:`R^2` the weighted :math:`R^2`
+    :math:`1 - \sum w e^2/\sum w (y - \bar y_w)^2` (as Stata ``reg [aw|pw]`` reports);
+    :math:`\sigma_{yy}`, :math:`\sigma_{xx}` are weighted variances as Stata
+    ``summarize [aw]`` (:math:`\frac{n}{n-1}\sum w(x-\bar x_w)^2/\sum w`; for ``fweight``
+    :math:`\sum w(x-\bar x_w)^2/(\sum w - 1)`, the expanded data) and
+    :math:`\tau_x = \sigma_{xx}(1 - R^2_{D\sim X})` with the weighted :math:`R^2`. The
+    divisor does not matter: :math:`\delta` and :math:`\beta^*` are unchanged when the three
+    variances are scaled by one factor. (psacalc weights the regressions but its
+    ``summarize`` calls are unweighted; here the moments are consistent.) Integer frequency
+    weights give the row-expanded data's result.
+
+    **Coefficient that does not move** (:math:`\dot\beta = \tilde\beta`, to
+    :math:`10^{-12}` relative): psacalc's :math:`\delta = 1` quadratic has a zero leading
+    coefficient (psacalc divides by it and returns missing) and the sign rule is void; here
+    :math:`\Delta_0` is set to 0, the equation is linear with root :math:`\nu = 0`, so
+    :math:`\beta^* = \tilde\beta` and ``alternative_roots`` is empty (for
+    :math:`\delta \ne 1`, :math:`\nu = 0` is a root of the cubic and the closest one). This is
+    the limit of the root closest to :math:`\tilde\beta`; unobservables proportional to
+    observables that do not move the coefficient do not move it either.
     :math:`\beta^*` solves :func:`oster_delta` (:math:`\beta^*`) :math:`= \delta`, a cubic in
     :math:`\nu = \tilde\beta - \beta^*` (a quadratic when :math:`\delta = 1`, or within
     :math:`10^{-8}` of 1), solved in closed
@@ -930,7 +1099,7 @@ def oster_bounds(
     Parameters
     ----------
     data : pandas.DataFrame or SurveyData
-        Not modified; unweighted.
+        Not modified; weighted when the design has weights.
     outcome, treatment : str
     controls : list of str
         Observed controls (at least one control or fixed effect); text columns as dummies.
@@ -944,7 +1113,7 @@ def oster_bounds(
     beta : float, default 0.0
         The coefficient value at which :math:`\delta` is reported.
     design : SurveyDesign, optional
-        Only unweighted.
+        Weights of any type (see **Weights**); PSU/strata only define the estimation sample.
 
     Returns
     -------
@@ -952,12 +1121,15 @@ def oster_bounds(
 
     Raises
     ------
-    OutcomeError, TreatmentError, MissingColumnError, VarianceError
-        As :func:`cinelli_hazlett` (OutcomeError also for a constant outcome); TreatmentError also when the treatment is an exact linear
-        function of the controls (:math:`\tau_x = 0`).
+    OutcomeError, TreatmentError, MissingColumnError
+        As :func:`cinelli_hazlett` (OutcomeError also for a constant outcome); TreatmentError
+        also when the treatment is an exact linear function of the controls
+        (:math:`\tau_x = 0`).
     DataError
         ``r_max`` not above :math:`\tilde R` (including the default when :math:`\tilde R = 1`),
-        or controls that do not change :math:`R^2`.
+        controls that do not change :math:`R^2`, or an undetermined :math:`\beta^*`.
+    InvalidWeightError
+        Non-positive or non-finite weights; non-integer frequency weights.
     UnknownOptionError
         No controls, bad options.
 
@@ -969,7 +1141,6 @@ def oster_bounds(
     delta = _real("delta", delta)
     beta = _real("beta", beta)
     inp = unpack(data, design)
-    _unweighted(inp, "oster_bounds")
     controls = as_columns("controls", controls)
     fixed_effects = as_columns("fixed_effects", fixed_effects)
     _check_roles(outcome, treatment, controls, fixed_effects)
@@ -988,21 +1159,26 @@ def oster_bounds(
         terms.append(rhs_terms(controls, inp.frame, "controls")[0])
     terms += [f"C({f})" for f in fixed_effects]
     rhs = " + ".join(terms)
-    short = fit_ols(f"{outcome} ~ {treatment}", sub, vcov="iid")
-    long = fit_ols(f"{outcome} ~ {treatment} + {rhs}", sub, vcov="iid")
-    aux = fit_ols(f"{treatment} ~ {rhs}", sub, vcov="iid")
-    for r in (short, long, aux):
-        if r.n_obs != sample.n_obs:
-            raise ImpossibleValueError(
-                f"oster_bounds: a regression used {r.n_obs} rows, expected {sample.n_obs}"
-            )
+    # weighted regressions (pweights as analytic weights: same coefficients and R^2)
+    sdesign = _stats_design(inp.design)
+    short = fit_ols(f"{outcome} ~ {treatment}", sub, design=sdesign, vcov="iid")
+    long = fit_ols(f"{outcome} ~ {treatment} + {rhs}", sub, design=sdesign, vcov="iid")
+    aux = fit_ols(f"{treatment} ~ {rhs}", sub, design=sdesign, vcov="iid")
+    for r, what in ((long, "long regression"), (aux, "treatment regression")):
+        _same_rows(short, r, len(sub), f"oster_bounds: {what}")
+    if not np.asarray(short.sample.mask, dtype=bool).all():
+        raise ImpossibleValueError(
+            f"oster_bounds: the short regression used {short.sample.n_obs} rows, expected "
+            f"{len(sub)}"
+        )
     b_s = float(_row(short, treatment, "short regression")["estimate"])
     b_l = float(_row(long, treatment, "long regression")["estimate"])
     r_s, r_l = float(short.extra["r2"]), float(long.extra["r2"])
     y = sub[outcome].astype(float).to_numpy()
     d = sub[treatment].astype(float).to_numpy()
-    syy = float(np.var(y, ddof=1))
-    sxx = float(np.var(d, ddof=1))
+    w = None if inp.design.weights is None else sub[inp.design.weights].to_numpy(dtype=float)
+    syy = _weighted_var(y, w, inp.design.weight_type)
+    sxx = _weighted_var(d, w, inp.design.weight_type)
     tx = sxx * (1 - float(aux.extra["r2"]))
     if tx <= 1e-12 * sxx:
         raise TreatmentError(
@@ -1052,6 +1228,7 @@ def oster_bounds(
         sample=sample,
         data_label=inp.label,
         synthetic=inp.synthetic,
+        weights=inp.design.weights_label,
     )
 
 

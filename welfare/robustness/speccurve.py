@@ -44,6 +44,7 @@ import pandas as pd
 
 from welfare._estimation import unpack
 from welfare._options import as_columns, check_option, strict_keywords
+from welfare._parallel import check_n_jobs, parallel_map
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
 from welfare.errors import DataError, UnknownOptionError, WelfareError
@@ -339,6 +340,7 @@ def specification_curve(
     scale: str = "log",
     alpha: float = 0.05,
     on_error: str = "raise",
+    n_jobs: int | None = 1,
 ) -> SpecificationCurve:
     """Estimate the premium over every combination of controls, fixed effects, samples, estimators.
 
@@ -372,7 +374,11 @@ def specification_curve(
         Level of the significance shares and of the intervals (1 - alpha).
     on_error : {"raise", "skip"}, default "raise"
         A specification whose estimator raises a welfare error (e.g. no overlap in a small
-        sample): re-raise, or list it in ``skipped`` with the message.
+        sample): re-raise (the first failing specification in the order of the frame), or
+        list it in ``skipped`` with the message.
+    n_jobs : int or None, default 1
+        Workers for the specifications (joblib; ``-1``: one per CPU). The frame is identical
+        for any value (:func:`welfare._parallel.parallel_map`).
 
     Returns
     -------
@@ -402,6 +408,7 @@ def specification_curve(
     check_option("estimand", estimand, ("ATE", "ATT"))
     check_option("scale", scale, ("log", "levels"))
     check_option("on_error", on_error, ("raise", "skip"))
+    check_n_jobs(n_jobs)
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (0 < float(alpha) < 1):
         raise UnknownOptionError(
             f"alpha: expected a number strictly between 0 and 1, found {alpha!r}"
@@ -440,8 +447,10 @@ def specification_curve(
     )
     common_pos = np.flatnonzero(cs.sample.mask)
     rows, results, skipped, sizes = [], {}, [], {}
-    spec_id = 0
     unit = "log points" if scale == "log" else f"levels of {outcome}"
+    # every combination in a fixed order: (choice, estimator, sample data, controls, FE) or a
+    # reason to skip it; the fits then run through parallel_map (same output for any n_jobs)
+    plan = []
     for sname, m in masks.items():
         keep = np.ones(len(common_pos), dtype=bool) if m is None else m[common_pos]
         sizes[sname] = int(keep.sum())
@@ -456,54 +465,67 @@ def specification_curve(
                         "sample": sname,
                     }
                     if est != "OLS" and fes:
-                        skipped.append(
-                            {
-                                **choice,
-                                "reason": f"{est} does not absorb fixed "
-                                "effects (run with the empty fixed-effect level)",
-                            }
+                        reason = (
+                            f"{est} does not absorb fixed effects (run with the empty "
+                            "fixed-effect level)"
                         )
-                        continue
-                    if est != "OLS" and not controls:
-                        skipped.append({**choice, "reason": f"{est} needs covariates"})
-                        continue
-                    try:
-                        res, term = _fit(
-                            est,
-                            sub,
-                            design=cs.design,
-                            cluster=cluster,
-                            outcome=outcome,
-                            treatment=treatment,
-                            controls=controls or None,
-                            fes=fes or None,
-                            estimand=estimand,
-                            scale=scale,
-                        )
-                    except WelfareError as e:
-                        if on_error == "raise":
-                            raise
-                        skipped.append({**choice, "reason": f"{type(e).__name__}: {e}"})
-                        continue
-                    spec_id += 1
-                    t = res.tidy(alpha).set_index("term").loc[term]
-                    results[spec_id] = res
-                    rows.append(
-                        {
-                            "spec_id": spec_id,
-                            **choice,
-                            "estimand": estimand if est != "OLS" else "conditional premium",
-                            "term": term,
-                            "estimate": float(t.estimate),
-                            "std_error": float(t.std_error),
-                            "statistic": float(t.statistic),
-                            "p_value": float(t.p_value),
-                            "conf_low": float(t.conf_low),
-                            "conf_high": float(t.conf_high),
-                            "n_obs": int(res.n_obs),
-                            "n_clusters": res.vcov_spec.n_clusters,
-                        }
-                    )
+                    elif est != "OLS" and not controls:
+                        reason = f"{est} needs covariates"
+                    else:
+                        reason = None
+                    plan.append((choice, reason, est, sub, controls, fes))
+
+    def fit(item):
+        choice, reason, est, sub, controls, fes = item
+        if reason is not None:
+            return None
+        try:
+            return _fit(
+                est,
+                sub,
+                design=cs.design,
+                cluster=cluster,
+                outcome=outcome,
+                treatment=treatment,
+                controls=controls or None,
+                fes=fes or None,
+                estimand=estimand,
+                scale=scale,
+            )
+        except WelfareError as e:
+            return e
+
+    fitted = parallel_map(fit, plan, n_jobs=n_jobs)
+    spec_id = 0
+    for (choice, reason, est, *_), out in zip(plan, fitted, strict=True):
+        if reason is not None:
+            skipped.append({**choice, "reason": reason})
+            continue
+        if isinstance(out, WelfareError):
+            if on_error == "raise":
+                raise out
+            skipped.append({**choice, "reason": f"{type(out).__name__}: {out}"})
+            continue
+        res, term = out
+        spec_id += 1
+        t = res.tidy(alpha).set_index("term").loc[term]
+        results[spec_id] = res
+        rows.append(
+            {
+                "spec_id": spec_id,
+                **choice,
+                "estimand": estimand if est != "OLS" else "conditional premium",
+                "term": term,
+                "estimate": float(t.estimate),
+                "std_error": float(t.std_error),
+                "statistic": float(t.statistic),
+                "p_value": float(t.p_value),
+                "conf_low": float(t.conf_low),
+                "conf_high": float(t.conf_high),
+                "n_obs": int(res.n_obs),
+                "n_clusters": res.vcov_spec.n_clusters,
+            }
+        )
     if not rows:
         raise DataError(
             "specification curve: expected at least one specification estimated, found none "

@@ -75,6 +75,7 @@ import pandas as pd
 
 from welfare._estimation import check_names, prepare, unpack
 from welfare._options import as_columns, check_option, strict_keywords
+from welfare._parallel import check_n_jobs, parallel_map
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample, require_columns
 from welfare.data.validate import check_binary
@@ -538,6 +539,7 @@ def robustness_table(
     forest_trees: int = FOREST_TREES,
     random_state: int = DEFAULT_SEED,
     truth: float | Mapping[str, float] | None = None,
+    n_jobs: int | None = 1,
 ) -> RobustnessTable:
     """Estimate one participation premium by up to ten estimators on one estimation sample.
 
@@ -596,6 +598,10 @@ def robustness_table(
     truth : float or mapping, optional
         Known effect (``{"ATE": .., "ATT": ..}``, a float means the ATE), e.g.
         ``taobao_village_survey().truth["ate_log"]``; shown in the table and the plot.
+    n_jobs : int or None, default 1
+        Workers for the rows (each estimator is one task; joblib, ``-1``: one per CPU). The
+        table is identical for any value: every row draws from its own seed and runs with one
+        BLAS thread (:func:`welfare._parallel.parallel_map`).
 
     Returns
     -------
@@ -679,6 +685,7 @@ def robustness_table(
         raise UnknownOptionError(
             f"random_state: expected a non-negative integer seed, found {random_state!r}"
         )
+    check_n_jobs(n_jobs)
     truth_map = _truth_map(truth) if truth is not None else None
     reg, cls = _learners(learner_outcome, learner_propensity)
     cs = common_sample(
@@ -715,8 +722,8 @@ def robustness_table(
         random_state=random_state,
     )
     rows, results = [], {}
-    for key in keys:
-        res, term, target = fits[key]()
+    fitted = parallel_map(lambda key: fits[key](), keys, n_jobs=n_jobs)
+    for key, (res, term, target) in zip(keys, fitted, strict=True):
         results[key] = res
         t = res.tidy().set_index("term").loc[term]
         notes = []
