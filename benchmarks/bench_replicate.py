@@ -5,7 +5,8 @@ finding F1-F8, default seed), so it includes the interpreter start, the imports,
 twins and writing every table, figure, REPORT.md and REPORT.html:
 
 * serial (``--jobs 1``, the default);
-* ``--jobs 2`` (findings in two worker processes).
+* ``--jobs 2`` (findings in two worker processes, and the resampling inside them on two
+  workers).
 
 For context it also times, in the same run, a fresh interpreter that only imports
 ``welfare.replicate`` (the part of a cold start no ``--jobs`` can shorten), and checks that

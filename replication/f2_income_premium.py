@@ -458,7 +458,8 @@ def _double_ml(ctx: Context, out: FindingResult) -> dict:
     t = forest.tidy().iloc[0]
     out.here.append(
         f"causal forest (econml): doubly robust ATE {t.estimate:+.3f} (SE {t.std_error:.3f}, "
-        "independent observations); CATE deciles 10/50/90: "
+        f"{forest.vcov_spec.kind}; econml's own unweighted ate_ "
+        f"{forest.extra['econml_ate']:+.3f}); CATE deciles 10/50/90: "
         f"{q['p10']:+.3f} / {q['p50']:+.3f} / {q['p90']:+.3f} {unit}"
     )
     for name, by in rows.items():

@@ -91,6 +91,14 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
             else ""
         )
         + "."
+        + (
+            " On the twin only OLS with village FE is consistent for the true ATE: the village "
+            "factor drives both participation and income, so rows without village effects carry "
+            "an omitted-village bias (about +0.09 log points in a Monte Carlo over 100 twins, "
+            "`tests/test_robustness_mc.py`)."
+            if truth is not None
+            else ""
+        )
     )
     # ---- 2. omitted-variable sensitivity (the design-weighted regression; classical WLS t)
     sub = frame.loc[tab.sample.mask].reset_index(drop=True)

@@ -123,19 +123,13 @@ def test_every_row_equals_the_individual_estimator_on_the_same_sample(table, sam
         res, term = direct[row["key"]]
         t = res.tidy().set_index("term").loc[term]
         assert row["term"] == term
-        for c in cols:
-            if row["key"] == "causal_forest":
-                # econml's CausalForestDML (n_jobs=-1) with sample weights is not bit-for-bit
-                # reproducible: two identical calls of welfare.premium.causal_forest differ in
-                # the last binary digit (measured; n_jobs=1 is exact). Everything else is exact.
-                assert row[c] == pytest.approx(t[c], rel=1e-13, abs=0), (row["key"], c)
-            else:
-                assert row[c] == t[c], (row["key"], c, row[c], t[c])  # exact
+        for c in cols:  # exact (the forest fits its trees on one thread)
+            assert row[c] == t[c], (row["key"], c, row[c], t[c])
         g = res.vcov_spec.n_clusters
         assert pd.isna(row["n_clusters"]) if g is None else row["n_clusters"] == g
-    # clusters follow the design: 80 villages everywhere except econml's forest SE
+    # clusters follow the design: 80 villages everywhere, the forest's SE included
     assert set(table.frame["n_clusters"].dropna()) == {80}
-    assert pd.isna(table.frame.set_index("key").loc["causal_forest", "n_clusters"])
+    assert table.frame.set_index("key").loc["causal_forest", "n_clusters"] == 80
 
 
 def test_diagnostics_equal_the_balance_tables_and_learner_fits(table):
@@ -167,10 +161,14 @@ def test_diagnostics_equal_the_balance_tables_and_learner_fits(table):
 def test_ate_rows_recover_the_twins_truth_and_the_raw_gap_exceeds_it(twin, table):
     f = table.frame.set_index("key")
     ate = twin.truth["ate_log"]
-    for key in ("ols_fe", "aipw"):
+    # only OLS with village FE is consistent for the ATE on the twin: the village factor drives
+    # both participation and income, so rows without village effects carry an omitted-village
+    # bias of about +0.095 (the slow Monte Carlo, tests/test_robustness_mc.py, measures it)
+    for key in ("ols_fe",):
         est, se = f.loc[key, "estimate"], f.loc[key, "std_error"]
         assert abs(est - ate) < 3 * se, (key, est, se, ate)
         assert f.loc[key, "truth"] == ate
+    assert f.loc["aipw", "truth"] == ate
     # the design of the twin: the raw difference overstates the causal effect
     assert f.loc["raw", "conf_low"] > ate
     assert np.isnan(f.loc["dml_plr", "truth"]) and np.isnan(f.loc["raw", "truth"])

@@ -5,9 +5,9 @@
 estimation sample: the complete cases over every column any of them uses (outcome, treatment,
 controls, propensity covariates, fixed effects, weights, PSUs, strata), with the rows left out
 counted by reason. Every estimator then receives that same frame, so a row of the table is
-exactly what the individual function returns on it (the tests check this to the last bit, the
-causal forest to a relative 1e-13: econml's parallel forest with sample weights is not
-bit-for-bit reproducible from one call to the next).
+exactly what the individual function returns on it (the tests check this to the last bit; the
+forest fits its trees on one thread, since econml's parallel fits with sample weights differed in
+the last digit from call to call).
 
 Rows (keys of ``estimators``; estimand in brackets):
 
@@ -339,8 +339,8 @@ class RobustnessTable:
             "estimator's implied weights (raw difference: before adjustment); PS AUC: weighted "
             "ROC area of the propensity model (in-sample logit; out-of-fold for DML).",
             f"DML: {opts['n_folds']}-fold cross-fitting, learners {opts['learners']}; causal "
-            f"forest: {opts['forest_trees']} trees (econml SE treats observations as "
-            f"independent); random_state {opts['random_state']}.",
+            f"forest: {opts['forest_trees']} trees (SE of the mean of its doubly robust "
+            f"scores, the design's rule); random_state {opts['random_state']}.",
         ]
         notes += [f"{k}: {n}" for k, n in zip(f["estimator"], f["notes"], strict=True) if n]
         if self.truth is not None:
@@ -631,8 +631,8 @@ def robustness_table(
     * matching, IPW, AIPW, DML IRM: ``E[y(1) - y(0)]`` over the estimand's population;
     * DML PLR: ``theta = sum w v (y - l) / sum w v^2``, ``v = d - m(x)`` (Robinson 1988,
       doi:10.2307/1912705);
-    * forest: econml's doubly robust ``ate_`` (Athey, Tibshirani & Wager 2019,
-      doi:10.1214/18-AOS1709).
+    * forest: the (weighted) mean of econml's doubly robust scores (Athey, Tibshirani & Wager
+      2019, doi:10.1214/18-AOS1709; :func:`welfare.premium.causal_forest`).
 
     Examples
     --------
@@ -765,7 +765,10 @@ def robustness_table(
         if key == "dml_plr":
             notes.append("PLR: a variance-weighted average of household effects, not the ATE")
         if key == "causal_forest":
-            notes.append("econml standard error treats observations as independent")
+            notes.append(
+                "mean of econml's doubly robust scores, with the sampling weights; SE with "
+                "the nuisances and the forest held fixed"
+            )
         if res.n_obs != n_common:
             dropped = [
                 f"{r}: {n}" for r, n in res.sample.dropped if (r, n) not in cs.sample.dropped
