@@ -76,7 +76,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     )
     out.results["robustness_table"] = tab
     out.tables["F2_robustness"] = tab.table(
-        title="F2. Robustness table: the premium by ten estimators on one sample"
+        title=f"F2. Robustness table: the premium by {len(tab.frame)} estimators on one sample"
     )
     out.figures.append(tab.plot(ctx.out / "figures" / "F2_robustness.png", truth=truth))
     fr = tab.frame
@@ -137,7 +137,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         {"statistic": f"estimate ({what})", "value": summ["estimate"]},
         {"statistic": f"SE, classical ({what})", "value": summ["std_error"]},
         {
-            "statistic": f"SE, {ch.design_model.vcov_spec.kind} (design-based)",
+            "statistic": f"SE, {ch.design_model.vcov_spec.kind} (the design's rule)",
             "value": design_se,
         },
         {"statistic": "partial R2 of participation with the outcome", "value": ch.partial_r2_yd_x},
@@ -154,7 +154,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     ot = ob.table().iloc[0]
     rows += [
         {
-            "statistic": "Oster: R2 without / with controls",
+            "statistic": "Oster: R2 without controls and fixed effects / with them",
             "value": f"{ot['r2_short']:.3f} / {ot['r2_long']:.3f}",
         },  # fmt: skip
         {"statistic": "Oster: R_max (1.3 x R2 with controls)", "value": ob.r_max},
@@ -186,6 +186,13 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
             ctx.out / "figures" / "F2_sensitivity_contour.png",
             title="F2. Premium under an omitted confounder (Cinelli-Hazlett)",
         )  # fmt: skip
+    )
+    out.here.append(
+        f"The sensitivity, placebo and few-cluster checks below stress-test the constant-effect "
+        f"premium ({what} with the controls"
+        + (" and fixed effects (" + ", ".join(fe) + ")" if fe else "")
+        + f", {num(summ['estimate'])}); the robustness table's OLS rows interact the controls "
+        "with participation and so estimate the ATE."
     )
     out.here.append(
         f"Omitted confounder ({what} {num(summ['estimate'])}): RV = {ch.rv_q:.3f} "
@@ -233,6 +240,20 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
                               fixed_effects=fe or None, design=survey.design)  # fmt: skip
         out.results["placebo_outcomes"] = po
         t = po.tidy().set_index("term")
+        out.tables["F2_placebo_outcomes"] = frame_table(
+            po.tidy(),
+            title="F2. Placebo outcomes: the premium on pre-determined characteristics",
+            synthetic=survey.synthetic,
+            data_label=survey.label,
+            index="term",
+            digits={"p_value": 4},
+            notes=(
+                "OLS of each characteristic (in levels) on participation with the premium's "
+                "controls other than the placebo outcomes, the same fixed effects, weights and "
+                "clusters; participation cannot have changed them, so a clearly non-zero "
+                "'effect' points to selection the controls do not absorb.",
+            ),
+        )
         out.here.append(
             "Placebo outcomes (pre-determined): "
             + "; ".join(
@@ -290,6 +311,30 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
             random_state=ctx.seed,
         )
         out.results["wild_province"] = wb.results
+        out.tables["F2_few_clusters"] = frame_table(
+            pd.DataFrame(
+                {
+                    "clusters": [f"{wb.n_clusters} provinces"],
+                    "estimate": [wb.estimate],
+                    "CRV1 t": [wb.statistic],
+                    "wild bootstrap p": [wb.p_value],
+                    "draws": [wb.reps],
+                    "full enumeration": ["yes" if wb.full_enumeration else "no"],
+                    "smallest attainable p": [2 / wb.reps if wb.full_enumeration else 1 / wb.reps],
+                }
+            ),
+            title="F2. The premium with few clusters: wild cluster restricted bootstrap",
+            synthetic=survey.synthetic,
+            data_label=survey.label,
+            index="clusters",
+            digits={"wild bootstrap p": 4, "smallest attainable p": 4, "CRV1 t": 2},
+            notes=(
+                "The constant-effect OLS premium with the controls and fixed effects, clusters: "
+                "provinces; Rademacher draws (all sign vectors when 2^G <= 9999), the null "
+                f"imposed (Cameron, Gelbach & Miller 2008, doi:10.1162/rest.90.3.414); seed "
+                f"{ctx.seed}.",
+            ),
+        )
         out.here.append(
             f"Few clusters: with the {wb.n_clusters} provinces as clusters the premium "
             f"{num(wb.estimate)} (CRV1 t = {wb.statistic:.2f}) has a wild cluster bootstrap "
@@ -336,11 +381,21 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
                 "p_value_holm: Holm; p_value_romano_wolf: Romano & Wolf (2005) stepdown from the "
                 f"same bootstrap draws (9999, seed {ctx.seed}). pyfixest's rwolf refuses "
                 "weighted models, so welfare's bootstrap is used.",
+            )
+            + (
+                (
+                    "p_value_wild 0.0000: no bootstrap |t*| reached |t| in the 9999 draws "
+                    "(p < 1/9999).",
+                )
+                if (multi["p_value_wild"] == 0).any()
+                else ()
             ),
         )
     # ---- specification curve
     base = [c for c in list(spec.participation_covariates) if c in controls] or controls[:2]
     control_sets = {"none": [], "head": base, "all": controls}
+    if set(base) == set(controls):  # one set, not two identical specifications
+        control_sets = {"none": [], "all": controls}
     fe_sets = {"none": []} | ({"village": fe} if fe else {})
     curve = specification_curve(
         sub,

@@ -276,3 +276,21 @@ def test_full_run_jobs_1_and_2_byte_identical(tmp_path):
         assert p.returncode == 0, p.stderr
     _assert_identical(tmp_path / "s", tmp_path / "j")
     assert len(_files(tmp_path / "s")) > 100
+
+
+def test_a_stale_finding_script_ahead_on_sys_path_is_refused(tmp_path, monkeypatch):
+    """A copy of a finding script outside this installation (an old checkout in the working
+    directory) once produced an F2 report without its robustness section, silently."""
+    from welfare.replicate import runner
+
+    stale = tmp_path / "stale_code"
+    stale.mkdir()
+    (stale / "stale_f4.py").write_text("def run(ctx):\n    raise AssertionError('ran')\n")
+    monkeypatch.syspath_prepend(str(stale))
+    monkeypatch.setitem(runner.FINDINGS, "F4", "stale_f4")
+    with pytest.raises(ReplicationError, match=r"F4: expected the script stale_f4 under this"):
+        run(out=tmp_path / "out", only=["F4"], progress=False)
+    # the manifest says where the code came from
+    run(out=tmp_path / "ok", only=["F8"], progress=False)
+    code = json.loads((tmp_path / "ok" / "manifest.json").read_text())["code"]
+    assert Path(code["root"]) == Path(runner.__file__).resolve().parents[2]

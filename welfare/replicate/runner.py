@@ -208,6 +208,46 @@ def _data_hash(survey: SurveyData) -> str:
     return survey.sha256 or _frame_hash(survey.data)
 
 
+#: Folder holding the ``welfare`` package (and, in a development install, ``replication/``).
+_CODE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _finding_module(fid: str):
+    """Import a finding's script, refusing one from outside this installation of welfare.
+
+    A folder on ``sys.path`` ahead of the installation (e.g. an older checkout under the
+    working directory) could otherwise supply a stale script to a current runner, silently.
+    """
+    mod = importlib.import_module(FINDINGS[fid])
+    where = Path(getattr(mod, "__file__", "") or "").resolve()
+    if _CODE_ROOT not in where.parents:
+        raise ReplicationError(
+            f"{fid}: expected the script {FINDINGS[fid]} under this installation of welfare "
+            f"({_CODE_ROOT}), found it at {where}; another copy of the package is ahead on "
+            "sys.path (run from another folder, or remove the stale copy)"
+        )
+    return mod
+
+
+def _code() -> dict[str, str | None]:
+    """Where the code came from: the installation folder and its git commit, if any."""
+    commit = None
+    head = _CODE_ROOT / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref_file = _CODE_ROOT / ".git" / ref[5:]
+            commit = ref_file.read_text().strip() if ref_file.is_file() else None
+            if commit is None:  # a packed ref
+                packed = (_CODE_ROOT / ".git" / "packed-refs").read_text().splitlines()
+                commit = next((ln.split()[0] for ln in packed if ln.endswith(ref[5:])), None)
+        else:
+            commit = ref
+    except OSError:
+        pass
+    return {"root": str(_CODE_ROOT), "git_commit": commit}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for p in _PACKAGES:
@@ -401,6 +441,7 @@ def run(
         "jobs": jobs,
         "python_hash_seed": _hash_seed(),
         "versions": _versions(),
+        "code": _code(),
         "platform": {"system": platform.system(), "machine": platform.machine()},
         "outputs_sha256": _output_hashes(out),
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
@@ -455,7 +496,7 @@ def _run_finding(fid: str, ctx: Context, seed: int) -> tuple[FindingResult, floa
 
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):  # BLAS and OpenMP (see welfare._parallel)
-        res = importlib.import_module(FINDINGS[fid]).run(replace(ctx, seed=seed))
+        res = _finding_module(fid).run(replace(ctx, seed=seed))
     out = ctx.out
     named = list(res.tables.items())
     if res.truth_table is not None:
