@@ -166,3 +166,46 @@ def test_results_pickle_round_trip(twin):
     again = pickle.loads(pickle.dumps(bare))
     assert again.params.equals(bare.params) and again.tidy().equals(bare.tidy())
     assert list(again.extra["k"]) == [0, 1]
+
+
+def _warn_or_fail(i):
+    import warnings
+
+    if i in (1, 4):
+        warnings.warn(f"task {i} warns", UserWarning, stacklevel=1)
+    if i == 3:
+        raise KeyError(f"task {i}")
+    if i == 5:
+        raise ValueError(f"task {i}")  # finishes first in a worker, but comes later in order
+    return i * 10
+
+
+def test_parallel_map_reissues_warnings_and_raises_the_first_error_in_task_order():
+    import warnings
+
+    for nj in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert parallel_map(_warn_or_fail, [0, 1, 2], n_jobs=nj) == [0, 10, 20]
+        assert [str(w.message) for w in caught] == ["task 1 warns"], nj
+        with pytest.raises(KeyError, match="task 3"):
+            parallel_map(_warn_or_fail, [5, 4, 3, 0][::-1], n_jobs=nj)  # 0, 3 (fails), 4, 5
+
+
+def test_learners_own_threads_are_set_to_one():
+    """A random forest with n_jobs=2 sums tree predictions in thread-finishing order; the DML
+    clones it with n_jobs=1, so two runs (and any n_jobs of the estimator) agree exactly."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    from welfare.premium import dml_plr
+    from welfare.premium.dml import _seeded
+
+    rf = RandomForestRegressor(n_estimators=30, n_jobs=2, min_samples_leaf=5)
+    assert _seeded(rf, 4).get_params()["n_jobs"] == 1 and rf.get_params()["n_jobs"] == 2
+    tw = taobao_village_survey()
+    kw = {"outcome": "income_pc", "treatment": "e_household", "covariates": CONTROLS,
+          "learner_outcome": rf, "random_state": 5,
+          "learner_treatment": RandomForestClassifier(n_estimators=30, n_jobs=2,
+                                                      min_samples_leaf=5)}  # fmt: skip
+    runs = [dml_plr(tw.survey, n_jobs=nj, **kw).params.iloc[0] for nj in (1, 1, 2)]
+    assert runs[0] == runs[1] == runs[2]

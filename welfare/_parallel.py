@@ -14,15 +14,21 @@ numbers for any ``n_jobs``:
   ran a DML fit 13 times slower on a busy 2-core machine with two threads than with one,
   measured).
 
+* a task's warnings are re-issued in the calling process and its exceptions raised there, in
+  task order: the first failing task in task order decides the error, whatever ``n_jobs``.
+
 Workers are joblib's (loky processes at the top level; joblib runs a nested call, e.g. inside
 ``python -m welfare.replicate --jobs 2``, in threads). Results travel with cloudpickle, so
-closures and :class:`welfare.inference.results.Results` come back whole.
+closures and :class:`welfare.inference.results.Results` come back whole. Learners' own
+``n_jobs`` are set to 1 by the estimators that clone them (their threads would add predictions
+in the order they finish).
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,7 +44,7 @@ def check_n_jobs(n_jobs) -> int:
     ----------
     n_jobs : int or None
         ``None`` or 1: run in this process; ``k > 1``: ``k`` workers; ``-1``: one per CPU
-        (``os.cpu_count()``).
+        available to this process (``joblib.cpu_count()``).
 
     Returns
     -------
@@ -59,14 +65,37 @@ def check_n_jobs(n_jobs) -> int:
         raise UnknownOptionError(
             f"n_jobs: expected None, -1 or a positive integer, found {n_jobs!r}"
         )
-    return max(1, os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    if n_jobs == -1:
+        from joblib import cpu_count  # respects CPU quotas (cgroups), unlike os.cpu_count
+
+        return max(1, int(cpu_count()))
+    return int(n_jobs)
 
 
-def _one_thread(func: Callable, item):
+def _task(func: Callable, item, parent_pid: int):
+    """Run one task with one BLAS/OpenMP thread; return (error, value, warnings).
+
+    In a worker process the task's warnings are recorded and sent back, to be re-issued in the
+    calling process in task order; in a thread of the calling process they reach it directly.
+    An exception is returned, not raised, so the caller raises the first one in task order.
+    """
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
-    with threadpool_limits(limits=1):  # BLAS and OpenMP
-        return func(item)
+    if os.getpid() == parent_pid:
+        with threadpool_limits(limits=1):
+            try:
+                return None, func(item), []
+            except Exception as e:  # noqa: BLE001 - re-raised by the caller, in task order
+                return e, None, []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with threadpool_limits(limits=1):
+            try:
+                err, value = None, func(item)
+            except Exception as e:  # noqa: BLE001 - re-raised by the caller, in task order
+                err, value = e, None
+    sent = [(w.message, w.category, w.filename, w.lineno) for w in caught]
+    return err, value, sent
 
 
 def parallel_map(func: Callable[[Any], Any], items: Iterable, *, n_jobs=1) -> list:
@@ -79,7 +108,8 @@ def parallel_map(func: Callable[[Any], Any], items: Iterable, *, n_jobs=1) -> li
     items : iterable
         Task descriptions, in the order of the returned list.
     n_jobs : int or None, default 1
-        As :func:`check_n_jobs`.
+        As :func:`check_n_jobs`. Starting worker processes costs seconds (each imports the
+        package); parallel runs pay off for long tasks, not for many short ones.
 
     Returns
     -------
@@ -92,8 +122,9 @@ def parallel_map(func: Callable[[Any], Any], items: Iterable, *, n_jobs=1) -> li
     UnknownOptionError
         Bad ``n_jobs``.
     Exception
-        The first exception raised by a task, in task order when ``n_jobs = 1``; with workers
-        joblib re-raises the exception of the first task that failed.
+        The exception of the first failing task in task order, whatever ``n_jobs`` (with
+        workers every task runs; serially the loop stops there). Warnings raised in workers
+        are re-issued here, in task order, up to the first failing task.
     """
     from threadpoolctl import threadpool_limits
 
@@ -104,8 +135,14 @@ def parallel_map(func: Callable[[Any], Any], items: Iterable, *, n_jobs=1) -> li
             return [func(item) for item in items]
         from joblib import Parallel, delayed
 
-        return list(
-            Parallel(n_jobs=min(workers, len(items)))(
-                delayed(_one_thread)(func, item) for item in items
-            )
+        done = Parallel(n_jobs=min(workers, len(items)))(
+            delayed(_task)(func, item, os.getpid()) for item in items
         )
+    out = []
+    for err, value, sent in done:
+        for message, category, filename, lineno in sent:
+            warnings.warn_explicit(message, category, filename, lineno)
+        if err is not None:
+            raise err
+        out.append(value)
+    return out

@@ -130,11 +130,19 @@ def make_folds(n_obs: int, n_folds: int, clusters=None, random_state=None) -> np
 
 
 def _seeded(learner, seed: int):
-    """Clone ``learner`` unfitted, with every ``random_state`` parameter set from ``seed``."""
+    """Clone ``learner`` unfitted: every ``random_state`` set from ``seed``, every ``n_jobs`` 1.
+
+    A learner's own threads (e.g. a random forest with ``n_jobs=2``) add the trees'
+    predictions in the order the threads finish, so the last digits of its predictions could
+    change from run to run (measured); welfare parallelises across fits instead (``n_jobs`` of
+    the estimator, :mod:`welfare._parallel`).
+    """
     from sklearn.base import clone
 
     est = clone(learner)
-    params = {k: seed for k in est.get_params(deep=True) if k.endswith("random_state")}
+    names = est.get_params(deep=True)
+    params = {k: seed for k in names if k.endswith("random_state")}
+    params |= {k: 1 for k in names if k == "n_jobs" or k.endswith("__n_jobs")}
     if params:
         est.set_params(**params)
     return est

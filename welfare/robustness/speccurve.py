@@ -493,6 +493,8 @@ def specification_curve(
                 scale=scale,
             )
         except WelfareError as e:
+            if on_error == "raise":  # parallel_map raises the first failure in spec order
+                raise
             return e
 
     fitted = parallel_map(fit, plan, n_jobs=n_jobs)
