@@ -211,21 +211,81 @@ def drop_unused_levels(sub: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return out, notes
 
 
+def pow2_unit(values, *, max_ratio_exp: int = 64) -> float:
+    """A power of two near the spread of ``values``: dividing by it is exact in floating point.
+
+    Sums of squares and cross-products of raw columns overflow float64 near 1e154 and underflow
+    near 1e-154, and pyfixest's demeaning and collinearity tolerances are absolute; a column
+    divided by this unit has a standard deviation in [0.5, 1) and is undone exactly (a power of
+    two changes the exponent only), so estimates computed on the divided columns and multiplied
+    back equal those on the raw columns wherever the raw computation neither over- nor
+    underflows.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        A column (missing and infinite values are ignored).
+    max_ratio_exp : int, default 64
+        The unit is at least ``2**-max_ratio_exp`` times the largest ``|value|``, so that a
+        column whose mean dwarfs its spread (mean/sd above about 1.8e19, numerically constant)
+        still cannot overflow when squared. ``0`` gives the power of two near the largest
+        ``|value|`` (``max|values| / unit`` in [0.5, 1)), the unit for powers of incomes.
+
+    Returns
+    -------
+    float
+        ``2**e`` with ``std(values) / 2**e`` in [0.5, 1) (population sd); for a column without
+        spread ``max|values| / 2**e`` in [0.5, 1); 1.0 for an empty or all-zero column.
+        Equivariant: ``pow2_unit(values * 2**k) == pow2_unit(values) * 2**k`` exactly (no
+        logarithm is rounded: the exponents come from :func:`numpy.frexp`) while the unit stays
+        within ``[2**-1021, 2**1023]`` (normal floats).
+    """
+    v = np.asarray(values, dtype=float).reshape(-1)
+    v = v[np.isfinite(v)]
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if top == 0.0:
+        return 1.0
+    e_top = int(np.frexp(top)[1])  # top = m 2**e_top, m in [0.5, 1)
+    sd = float(np.std(np.ldexp(v, -e_top)))  # on [-1, 1]: no overflow, exact division
+    e = e_top + int(np.frexp(sd)[1]) if sd > 0 else e_top
+    e = max(e, e_top - max_ratio_exp)
+    return float(np.ldexp(1.0, min(max(e, -1021), 1023)))  # a normal float, never inf
+
+
 def design_rank(X: np.ndarray) -> int:
     """Rank of a design matrix judged on standardised columns.
 
     ``numpy.linalg.matrix_rank`` on raw columns calls a covariate with a large mean relative to
     its spread (mean/sd near 1e7) collinear with the constant; centring and scaling every
-    non-constant column first (constant columns kept as ones) removes that false alarm while
-    keeping true dependencies.
+    non-constant column first (constant columns kept as ones, all-zero columns as zeros)
+    removes that false alarm while keeping true dependencies. Each column is first divided by
+    a power of two near its largest ``|value|`` (exact), so the result does not depend on the
+    columns' units: a design times 1e200 (whose sums of squares overflow float64) or times
+    1e-200 has the rank of the design itself.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_obs, n_columns)
+        Finite design matrix.
+
+    Returns
+    -------
+    int
+        Numerical rank (``numpy.linalg.matrix_rank`` default tolerance) of the standardised
+        columns.
     """
     X = np.asarray(X, dtype=float)
     if X.size == 0:
         return 0
+    top = np.max(np.abs(X), axis=0)
+    e = np.frexp(np.where(np.isfinite(top) & (top > 0), top, 1.0))[1]
+    X = np.ldexp(X, -e[None, :])  # columns in [-1, 1], exactly
+    const = np.ptp(X, axis=0) == 0
     sd = X.std(axis=0)
-    const = sd == 0
     Xs = np.where(
-        const, np.where(X[:1] != 0, 1.0, 0.0), (X - X.mean(axis=0)) / np.where(const, 1, sd)
+        const,
+        np.where(X[:1] != 0, 1.0, 0.0),
+        (X - X.mean(axis=0)) / np.where(const | (sd == 0), 1, sd),
     )
     return int(np.linalg.matrix_rank(Xs))
 

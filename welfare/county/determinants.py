@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from welfare._estimation import check_names, unpack
+from welfare._estimation import check_names, pow2_unit, unpack
 from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample, require_columns
@@ -71,7 +71,7 @@ from welfare.errors import (
     OutcomeError,
     UnknownOptionError,
 )
-from welfare.inference.linear import CollinearityWarning, fit_ols
+from welfare.inference.linear import CollinearityWarning, ScaleWarning, fit_ols
 from welfare.inference.results import Results
 
 __all__ = [
@@ -549,17 +549,12 @@ def _lagged(
     return lagged, has_prev, is_first, idok
 
 
-def _unit(v: np.ndarray) -> float:
-    """Return a power of two near the spread of ``v`` (exact to divide by); 1 without spread."""
-    v = v[np.isfinite(v)]
-    top = float(np.abs(v).max()) if len(v) > 1 else 0.0
-    sd = float(np.std(v / top)) * top if top > 0 else 0.0
-    return float(2.0 ** np.round(np.log2(sd))) if 0 < sd < np.inf else 1.0
-
-
 def _weighted_sd(x: np.ndarray, w: np.ndarray) -> float:
-    m = np.average(x, weights=w)
-    return float(np.sqrt(np.average((x - m) ** 2, weights=w)))
+    """Weighted population sd, computed on ``x`` divided by a power of two (no overflow)."""
+    u = pow2_unit(x)
+    xs = x / u
+    m = np.average(xs, weights=w)
+    return float(np.sqrt(np.average((xs - m) ** 2, weights=w))) * u
 
 
 @strict_keywords
@@ -630,10 +625,10 @@ def county_determinants(
         of the regressor (per log point for the logs, per unit share for the shares). The
         sample counts every dropped row by reason (lag, missing values, singletons); notes and
         ``extra`` give the lag, the fixed effects and the number of clusters (of the variance
-        in use, also after ``with_vcov``). The fit runs with the outcome and the regressors
-        divided by powers of two near their standard deviations (undone exactly), so results do
-        not depend on their units (pyfixest's demeaning and collinearity tolerances are
-        absolute).
+        in use, also after ``with_vcov``). :func:`welfare.inference.linear.fit_ols` fits with the
+        outcome and the regressors divided by powers of two near their standard deviations
+        (undone exactly), so results do not depend on their units (pyfixest's demeaning and
+        collinearity tolerances are absolute).
 
     Raises
     ------
@@ -779,18 +774,9 @@ def county_determinants(
             # aweights are scale-free; dividing by the largest keeps huge weights from
             # overflowing the mean-one normalisation downstream
             sub[weights] = sub[weights].astype(float) / float(top)
-    # outcome and regressors in units of about one sd (a power of two, so exactly undone
-    # below): pyfixest's demeaning and collinearity tolerances are absolute, so an outcome with
-    # sd 1e11 failed to demean and a regressor with sd 1e-7 was dropped as collinear
-    ids = set(fixed_effects) | {cluster, weights, county, year}
-    unit = {
-        c: _unit(sub[c].to_numpy(dtype=float, na_value=np.nan))
-        for c in [outcome] + terms
-        if c not in ids
-    }
-    for c, u in unit.items():
-        if u != 1.0:
-            sub[c] = sub[c].astype(float) / u
+    # fit_ols divides the outcome and every regressor by a power of two near its sd and undoes
+    # it exactly: an outcome with sd 1e11 no longer fails to demean, nor is a regressor with
+    # sd 1e-7 dropped as collinear (pyfixest's tolerances are absolute)
     formula = f"{outcome} ~ " + " + ".join(terms)
     fe_text = " and ".join(fixed_effects) if fixed_effects else "no"
     estimator = f"OLS with {fe_text} fixed effects (county determinants)"
@@ -798,16 +784,22 @@ def county_determinants(
         # a dropped regressor is an error below; pyfixest's own warning would only repeat it
         warnings.simplefilter("ignore", CollinearityWarning)
         warnings.filterwarnings("ignore", message=r"(?s).*dropped due to multicollinearity")
-        fit = fit_ols(
-            formula,
-            sub,
-            fixed_effects=fixed_effects,
-            design=design,
-            cluster=cluster,
-            vcov="CRV1" if cluster else "iid",
-            estimator=estimator,
-            estimand="coefficients",
-        )
+        # a variance beyond float64 in the units of the data (0 or inf) would read as a perfect
+        # fit below, or give standard errors of 0 or inf: refused by name
+        warnings.simplefilter("error", ScaleWarning)
+        try:
+            fit = fit_ols(
+                formula,
+                sub,
+                fixed_effects=fixed_effects,
+                design=design,
+                cluster=cluster,
+                vcov="CRV1" if cluster else "iid",
+                estimator=estimator,
+                estimand="coefficients",
+            )
+        except ScaleWarning as e:
+            raise ImpossibleValueError(f"{estimator}: {e}") from None
     lost = [t for t in terms if t not in fit.terms]
     if lost:
         raise CollinearityError(
@@ -817,17 +809,13 @@ def county_determinants(
         )
     se = np.sqrt(np.diag(fit.vcov.to_numpy()))
     if not np.all(np.isfinite(se) & (se > 0)):
-        # zero residuals: every t statistic would be 0/0 (a NaN result)
-        y = sub.loc[fit.sample.mask, outcome]
-        what = (
-            f"the constant {y.iloc[0] * unit.get(outcome, 1.0)} in all {len(y)} rows"
-            if y.nunique() < 2
-            else f"it fitted exactly by the fixed effects ({', '.join(fixed_effects) or 'none'}) "
-            "and the regressors (residuals all 0, standard errors 0)"
-        )
+        # zero residuals: every t statistic would be 0/0 (a NaN result); a constant outcome is
+        # refused by fit_ols itself (OutcomeError)
         raise OutcomeError(
             f"outcome {outcome!r}: expected variation left after the fixed effects and the "
-            f"regressors, found {what}"
+            f"regressors, found it fitted exactly by the fixed effects "
+            f"({', '.join(fixed_effects) or 'none'}) and the regressors (residuals all 0, "
+            "standard errors 0)"
         )
 
     # the sample on the rows of `data`: lag reasons first, then fit_ols's own reasons
@@ -837,7 +825,6 @@ def county_determinants(
     sample = EstimationSample(
         mask=mask, n_rows=n, dropped=tuple(pre_dropped) + tuple(fit.sample.dropped)
     )
-    u_y = unit.get(outcome, 1.0)
     if standardize:
         est_rows = sub.loc[fit.sample.mask]
         w = (
@@ -850,7 +837,7 @@ def county_determinants(
         # 0 +/- 0, a NaN statistic); it is left out, as in Stata's regress, beta
         beta_terms = [t for t in fit.terms if t != "Intercept"]
         sd_x = np.array([_weighted_sd(est_rows[t].to_numpy(dtype=float), w) for t in beta_terms])
-        scale = sd_x / sd_y  # sds in the working units: the units cancel
+        scale = sd_x / sd_y
         notes.append(
             "Standardised (beta) coefficients b sd(x)/sd(y); sds over the estimation sample"
             + (f" weighted by {weights!r}" if weights else "")
@@ -863,16 +850,14 @@ def county_determinants(
         )
     else:
         beta_terms = list(fit.terms)
-        scale = np.array([u_y / unit.get(t, 1.0) for t in beta_terms])  # back to data units
+        scale = np.ones(len(beta_terms))
     extra = dict(fit.extra)
     extra.update(
         {"lag": lag, "fixed_effects": ", ".join(fixed_effects), "standardized": standardize}
     )
     if standardize:
-        extra["sd_outcome"] = sd_y * u_y
-        extra["sd_regressors"] = {
-            t: sd * unit.get(t, 1.0) for t, sd in zip(beta_terms, sd_x.tolist(), strict=True)
-        }
+        extra["sd_outcome"] = sd_y
+        extra["sd_regressors"] = dict(zip(beta_terms, sd_x.tolist(), strict=True))
 
     def wrap(res: Results) -> Results:
         est = res.params.to_numpy()

@@ -6,6 +6,12 @@ Stata's ``regress, vce(cluster)``/``reghdfe``). With strata, the design-based li
 variance of :mod:`welfare.inference.vcov` is computed from pyfixest's within-transformed,
 weighted design and residuals (df = #PSU - #strata, Stata's ``svy`` rule, no (N-1)/(N-K)).
 Singleton fixed-effect groups are removed before estimation and counted as a drop reason.
+
+pyfixest runs on the model matrix with the outcome and every regressor column divided by a
+power of two near its standard deviation (:func:`welfare._estimation.pow2_unit`); coefficients
+and variances are multiplied back exactly. Raw columns near 1e150 would overflow in the sums of
+squares, and pyfixest's demeaning and collinearity tolerances are absolute; with the division,
+results on data times ``2**k`` are the results on the data times the factor, bit for bit.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from welfare._estimation import (
     float_integers,
     formula_variables,
     model_matrices,
+    pow2_unit,
     prepare,
     resolve_vcov,
     unpack,
@@ -30,11 +37,11 @@ from welfare._estimation import (
 from welfare._options import as_columns, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
-from welfare.errors import ColumnTypeError, ImpossibleValueError, WelfareWarning
+from welfare.errors import ColumnTypeError, ImpossibleValueError, OutcomeError, WelfareWarning
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat, sandwich
 
-__all__ = ["fit_ols", "CollinearityWarning"]
+__all__ = ["CollinearityWarning", "ScaleWarning", "fit_ols"]
 
 _PF_WEIGHTS = {"pweight": "aweights", "aweight": "aweights", "fweight": "fweights"}
 
@@ -43,17 +50,29 @@ class CollinearityWarning(WelfareWarning):
     """Regressors dropped because they are collinear (e.g. with the fixed effects)."""
 
 
+class ScaleWarning(WelfareWarning):
+    """Variances that over- or underflow float64 in the units of the data (estimates are fine)."""
+
+
 def drop_singletons(
-    frame: pd.DataFrame, sample: EstimationSample, fixed_effects
+    frame: pd.DataFrame, sample: EstimationSample, fixed_effects, fweights: str | None = None
 ) -> EstimationSample:
-    """Remove singleton fixed-effect groups iteratively, counting them as a drop reason."""
+    """Remove singleton fixed-effect groups iteratively, counting them as a drop reason.
+
+    With frequency weights (``fweights``: their column) a group is a singleton when its
+    weights sum to 1: a row standing for 3 units is a group of 3, as in the expanded data.
+    """
     if not fixed_effects:
         return sample
     while True:
         keep = np.ones(sample.n_rows, dtype=bool)
         for fe in fixed_effects:
             sub = frame.loc[sample.mask, fe]
-            counts = sub.map(sub.value_counts())
+            if fweights is None:
+                counts = sub.map(sub.value_counts())
+            else:
+                wsum = frame.loc[sample.mask, fweights].groupby(sub, observed=True).sum()
+                counts = sub.map(wsum)
             single = np.zeros(sample.n_rows, dtype=bool)
             single[np.flatnonzero(sample.mask)] = counts.to_numpy() == 1
             keep &= ~single
@@ -92,17 +111,35 @@ def fit_ols(
     Returns
     -------
     Results
+        Coefficients in the units of the data (outcome units per regressor unit) and their
+        covariance; scale-equivariant: multiplying the outcome by ``2**a`` and a regressor by
+        ``2**b`` multiplies its coefficient by exactly ``2**(a - b)`` and leaves t statistics,
+        p-values and R-squared unchanged (within float64's range).
 
     Raises
     ------
     MissingColumnError, ColumnTypeError, ImpossibleValueError
         Absent columns, a text outcome, formula terms that are missing or infinite.
+    OutcomeError
+        An outcome (after the formula's transformation) with one value in the whole estimation
+        sample: every slope would be 0 with standard error 0 and each t statistic 0/0. (An
+        outcome fitted exactly by non-constant regressors is left to the caller.)
+    ImpossibleValueError
+        Also for an estimate that overflows float64 in the units of the data.
     EmptySampleError
         No more observations than parameters (after singleton fixed-effect groups are dropped).
     VarianceError, DesignError
         iid with pweights, fewer than 2 clusters, a stratum with one PSU.
     UnknownOptionError
         Unknown keywords or option values, a string where a list of columns is expected.
+
+    Warns
+    -----
+    CollinearityWarning
+        Regressors dropped as collinear (named; also in the notes).
+    ScaleWarning
+        Variances that over- or underflow float64 in the units of the data (e.g. an outcome
+        times 1e160: variances near 1e320); also in the notes.
     """
     import pyfixest as pf
 
@@ -117,7 +154,9 @@ def fit_ols(
     if fixed_effects:
         roles.append(("fixed effect", fixed_effects))
     sample = prepare(inp.frame, inp.design, roles, cluster)
-    sample = drop_singletons(inp.frame, sample, fixed_effects)
+    sample = drop_singletons(
+        inp.frame, sample, fixed_effects, inp.design.weights if _is_fw(inp.design) else None
+    )
     clus = cluster or inp.design.psu
     cols = list(
         dict.fromkeys(lhs + rhs + fixed_effects + inp.design.columns + ([clus] if clus else []))
@@ -140,6 +179,15 @@ def fit_ols(
     n_fe = sum(int(sub[f].nunique()) - 1 for f in fixed_effects)
     check_enough(sample.n_obs, mm.rhs.shape[1] + n_fe, estimator)
     check_clusters(sub, choice.cluster)
+    y = np.asarray(mm.lhs, dtype=float)[:, 0]
+    if np.ptp(y) == 0:
+        raise OutcomeError(
+            f"outcome {str(mm.lhs.columns[0])!r}: expected variation in the estimation sample, "
+            f"found the constant value {float(y[0])!r} in all {len(y)} rows (every slope would "
+            "be 0 with standard error 0, each t statistic 0/0)"
+        )
+    others = list(dict.fromkeys(fixed_effects + inp.design.columns + ([clus] if clus else [])))
+    work, pf_formula, names, units = _scaled_frame(mm, sub, fixed_effects, others)
     fml = formula + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
     if choice.kind == "iid":
         pf_vcov = "iid"
@@ -150,19 +198,23 @@ def fit_ols(
     kw = {}
     if inp.design.weights is not None:
         kw = {"weights": inp.design.weights, "weights_type": _PF_WEIGHTS[inp.design.weight_type]}
-    fit = pf.feols(fml, data=sub, vcov=pf_vcov, fixef_rm="none", **kw)
+    fit = pf.feols(pf_formula, data=work, vcov=pf_vcov, fixef_rm="none", **kw)
     n_used = int(round(sub[inp.design.weights].sum())) if _is_fw(inp.design) else sample.n_obs
     if int(fit._N) != n_used:
         raise ImpossibleValueError(
             f"{estimator}: pyfixest used {int(fit._N)} observations, expected {n_used}; rows "
             "would have been dropped silently"
         )
-    collin = list(getattr(fit, "_collin_vars", []) or [])
+    collin = [names.get(str(c), str(c)) for c in (getattr(fit, "_collin_vars", []) or [])]
     if collin:
         msg = f"regressor(s) {collin} dropped as collinear (with the fixed effects or each other)"
         warnings.warn(msg, CollinearityWarning, stacklevel=2)
         notes.append(msg + ".")
     terms, est, v, df_t, n = _pyfixest_parts(fit)
+    # back to the units of the data: b_j = b~_j u_y / u_j = b~_j 2**(e_y - e_j), exactly
+    keys = list(fit.coef().index)
+    shift = np.array([_exponent(units["y"]) - _exponent(units.get(str(k), 1.0)) for k in keys])
+    terms = [clean_term(names.get(str(k), str(k))) for k in keys]
     if choice.kind == "design":
         scores, bread = _pyfixest_scores(fit)
         m, g, h = meat(
@@ -183,6 +235,33 @@ def fit_ols(
         spec = VcovSpec("CRV1", choice.cluster, None, g, None, g - 1, _ssc(fit))
     else:
         spec = VcovSpec(choice.kind, None, None, None, None, int(df_t), _ssc(fit))
+    var_scaled = np.diag(v).copy()
+    with np.errstate(over="ignore", under="ignore"):  # detected and reported below
+        est = np.ldexp(est, shift)
+        v = np.ldexp(v, shift[:, None] + shift[None, :])
+    big = [t for t, b in zip(terms, est, strict=True) if not np.isfinite(b)]
+    if big:
+        raise ImpossibleValueError(
+            f"{estimator}: terms {big}: expected estimates within float64 in the units of the "
+            "data, found them overflowing; rescale the outcome or those regressors (e.g. to "
+            "thousands or logs)"
+        )
+    var = np.diag(v)
+    out = [
+        t
+        for t, s2, s2_scaled in zip(terms, var, var_scaled, strict=True)
+        if not np.isfinite(s2) or (s2_scaled > 0 and s2 < np.finfo(float).tiny)
+    ]
+    if out:
+        # the estimates are right; only their variances (squares of standard errors) leave
+        # float64 (scale-free statistics, e.g. the wild bootstrap's, remain available)
+        msg = (
+            f"terms {out}: variances (squares of standard errors) over- or underflow float64 "
+            "in the units of the data (inf, 0 or subnormal); their standard errors and tests "
+            "are not usable - rescale the outcome or those regressors (e.g. to thousands or logs)"
+        )
+        warnings.warn(msg, ScaleWarning, stacklevel=2)
+        notes.append(msg + ".")
     weights = inp.design.weights_label
     extra = {"r2": float(fit._r2)} if getattr(fit, "_r2", None) is not None else {}
     if fixed_effects:
@@ -217,6 +296,48 @@ def fit_ols(
         refit=refit,
         formula=fml,
     )
+
+
+def _scaled_frame(mm, sub: pd.DataFrame, fixed_effects: list[str], others: list[str]):
+    """Divide every model-matrix column by its power-of-two unit; build the pyfixest input.
+
+    Returns the frame (scaled outcome and regressors plus the untouched fixed-effect, weight,
+    cluster and strata columns), the pyfixest formula on it, the map from its column names to
+    the model-matrix term names, and the units (``"y"`` for the outcome, one per regressor
+    column; the intercept is not scaled). With fixed effects the intercept column is left out
+    (pyfixest absorbs it, as it does for the formula itself).
+    """
+    taken = set(map(str, sub.columns))
+    stem = "welfare_scaled_"
+    while any(c.startswith(stem) for c in taken):
+        stem = "_" + stem
+    y_name = stem + "y"
+    rhs = [c for c in mm.rhs.columns if not (c == "Intercept" and fixed_effects)]
+    intercept = "Intercept" in rhs
+    regs = [c for c in rhs if c != "Intercept"]
+    X = np.asarray(mm.rhs[regs], dtype=float) if regs else np.empty((len(sub), 0))
+    y = np.asarray(mm.lhs, dtype=float)[:, 0]
+    units = {"y": pow2_unit(y)}
+    data = {y_name: y / units["y"]}
+    names = {"Intercept": "Intercept"}
+    for j, c in enumerate(regs):
+        key = f"{stem}x{j}"
+        units[key] = pow2_unit(X[:, j])
+        data[key] = X[:, j] / units[key]
+        names[key] = str(c)
+    work = pd.DataFrame(data)
+    for c in others:
+        work[c] = sub[c].to_numpy()
+    keys = [k for k in names if k != "Intercept"]
+    lhs = y_name + " ~ " + ("" if intercept or fixed_effects else "0 + ")
+    rhs_text = " + ".join(keys) if keys else "1"
+    pf_formula = lhs + rhs_text + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
+    return work, pf_formula, names, units
+
+
+def _exponent(unit: float) -> int:
+    """``e`` with ``unit == 2**e`` (units from :func:`welfare._estimation.pow2_unit`)."""
+    return int(np.frexp(unit)[1]) - 1
 
 
 def _is_fw(design: SurveyDesign) -> bool:

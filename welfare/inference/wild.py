@@ -71,7 +71,7 @@ import pandas as pd
 from welfare._estimation import clean_term, model_matrices
 from welfare._options import as_columns, check_option, strict_keywords
 from welfare.data.design import SurveyDesign
-from welfare.errors import CollinearityError, UnknownOptionError, VarianceError
+from welfare.errors import CollinearityError, OutcomeError, UnknownOptionError, VarianceError
 from welfare.inference.linear import fit_ols
 from welfare.inference.results import Results
 
@@ -429,15 +429,21 @@ def _check_common(reps, weights_type, impose_null):
 
 def _fit(formula, data, fixed_effects, weights, cluster):
     design = SurveyDesign(weights=weights) if weights is not None else None
-    return fit_ols(
-        formula,
-        data,
-        fixed_effects=fixed_effects or None,
-        design=design,
-        cluster=cluster,
-        vcov="CRV1",
-        estimator="WLS (wild cluster bootstrap)" if weights else "OLS (wild cluster bootstrap)",
-    )
+    try:
+        return fit_ols(
+            formula,
+            data,
+            fixed_effects=fixed_effects or None,
+            design=design,
+            cluster=cluster,
+            vcov="CRV1",
+            estimator="WLS (wild cluster bootstrap)" if weights else "OLS (wild cluster bootstrap)",
+        )
+    except OutcomeError as e:  # fit_ols refuses a constant outcome
+        raise VarianceError(
+            f"wild bootstrap in {formula!r}: expected residual variation, found a perfect fit "
+            f"(the t statistic would be 0/0): {e}"
+        ) from e
 
 
 # ----------------------------------------------------------------------------- public API

@@ -48,7 +48,9 @@ from welfare.data.validate import check_binary
 from welfare.errors import (
     CollinearityError,
     ConvergenceError,
+    OutcomeError,
     PerfectPredictionError,
+    TreatmentError,
     UnknownOptionError,
 )
 from welfare.inference.linear import fit_ols
@@ -465,16 +467,21 @@ def lpm(
     formula_variables(formula)
     y = check_outcome_name(formula, inp.frame)
     check_binary(inp.frame, y, role="outcome")
-    res = fit_ols(
-        formula,
-        data,
-        fixed_effects=fixed_effects,
-        design=design,
-        cluster=cluster,
-        vcov=vcov,
-        estimator="linear probability model" + (" with fixed effects" if fixed_effects else ""),
-        estimand="coefficients (probability scale)",
-    )
+    try:
+        res = fit_ols(
+            formula,
+            data,
+            fixed_effects=fixed_effects,
+            design=design,
+            cluster=cluster,
+            vcov=vcov,
+            estimator="linear probability model" + (" with fixed effects" if fixed_effects else ""),
+            estimand="coefficients (probability scale)",
+        )
+    except OutcomeError as e:  # fit_ols: one value of the outcome in the estimation sample
+        raise TreatmentError(
+            f"outcome (in the estimation sample) {y!r}: expected both 0 and 1, found {e}"
+        ) from e
     # both outcomes must occur in the estimation sample itself
     check_binary(inp.frame.loc[res.sample.mask], y, role="outcome (in the estimation sample)")
     return res

@@ -110,7 +110,8 @@ def ols_premium(
         fes = list(fixed_effects or [])
         if fes:
             roles.append(("fixed effect", fes))
-        sample = drop_singletons(frame, prepare(frame, inp.design, roles, cluster), fes)
+        fw = inp.design.weights if inp.design.weight_type == "fweight" else None
+        sample = drop_singletons(frame, prepare(frame, inp.design, roles, cluster), fes, fw)
         mask = sample.mask
         w = frame[inp.design.weights] if inp.design.weights else pd.Series(1.0, index=frame.index)
         for c in interactions:
