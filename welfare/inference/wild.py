@@ -256,8 +256,9 @@ class _Design:
 
 def _scale(a: np.ndarray) -> float:
     """Power of two near the largest ``|a|`` (exact to divide by; 1 for an all-zero column)."""
-    m = float(np.max(np.abs(a))) if a.size else 0.0
-    return float(2.0 ** np.round(np.log2(m))) if 0 < m < np.inf else 1.0
+    from welfare._estimation import pow2_unit
+
+    return pow2_unit(a, max_ratio_exp=0)
 
 
 def _weighted_demean(a: np.ndarray, codes: np.ndarray | None, w: np.ndarray) -> np.ndarray:

@@ -158,8 +158,6 @@ def premium_across_outcomes(
         "seed": boot.seed,
         "welfare_label": inp.label,
         "welfare_synthetic": inp.synthetic,
-        "dropped": {
-            o: dict(r.sample.dropped) for o, r in zip(outcomes, boot.results, strict=True)
-        },
+        "dropped": {o: dict(r.sample.dropped) for o, r in zip(outcomes, boot.results, strict=True)},
     }
     return out
