@@ -142,7 +142,11 @@ def _seeded(learner, seed: int):
     est = clone(learner)
     names = est.get_params(deep=True)
     params = {k: seed for k in names if k.endswith("random_state")}
-    params |= {k: 1 for k in names if k == "n_jobs" or k.endswith("__n_jobs")}
+    params |= {
+        k: 1
+        for k, v in names.items()
+        if (k == "n_jobs" or k.endswith("__n_jobs")) and v not in (None, 1)
+    }
     if params:
         est.set_params(**params)
     return est
