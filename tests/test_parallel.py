@@ -209,3 +209,11 @@ def test_learners_own_threads_are_set_to_one():
                                                       min_samples_leaf=5)}  # fmt: skip
     runs = [dml_plr(tw.survey, n_jobs=nj, **kw).params.iloc[0] for nj in (1, 1, 2)]
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_pickle_keeps_nested_masks_read_only_under_every_protocol(twin):
+    r = ols_premium(twin.survey, outcome="income_pc", treatment="e_household", controls=CONTROLS)
+    for proto in (2, 4, 5):
+        back = pickle.loads(cloudpickle.dumps(r, protocol=proto))
+        assert not back.sample.mask.flags.writeable, proto
+        assert back.sample.dropped == r.sample.dropped and back.sample.n_obs == r.sample.n_obs

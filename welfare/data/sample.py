@@ -43,6 +43,10 @@ class EstimationSample:
     n_rows: int
     dropped: tuple[tuple[str, int], ...] = field(default_factory=tuple)
 
+    def __reduce__(self):
+        """Pickle support that keeps the mask read-only under every pickle protocol."""
+        return (_rebuild_sample, (np.array(self.mask), self.n_rows, self.dropped))
+
     @property
     def n_obs(self) -> int:
         """Rows in the estimation sample."""
@@ -168,3 +172,10 @@ def build_sample(
             f"({sample.describe()})"
         )
     return sample
+
+
+def _rebuild_sample(mask: np.ndarray, n_rows: int, dropped) -> EstimationSample:
+    """Inverse of :meth:`EstimationSample.__reduce__`."""
+    mask = np.array(mask, dtype=bool)
+    mask.setflags(write=False)
+    return EstimationSample(mask, n_rows, tuple(tuple(d) for d in dropped))
