@@ -27,7 +27,7 @@ Rows (keys of ``estimators``; estimand in brackets):
 
 With ``interact=True`` (default) the OLS rows include ``d (x - xbar)`` for every control, so
 their treatment coefficient is the ATE under linear effect heterogeneity (Wooldridge 2010,
-§21.3.3); the PLR coefficient is a variance-weighted average of the household effects
+§21.3.3); the PLR coefficient is a variance-weighted average of the units' effects
 (Robinson 1988), not the ATE, and is labelled so.
 
 Diagnostics per row: ``max_abs_smd`` is the largest absolute standardised mean difference of
@@ -37,7 +37,8 @@ the controls (categorical ones as level dummies) after the estimator's implied w
 not defined for OLS, DML and the forest (no implied weights). ``share_trimmed`` is the share of
 the estimation sample whose propensity score fell outside the overlap bounds (trimmed, or
 clipped for the DML IRM - its rule is named in the notes) and, for OLS with fixed effects,
-singletons dropped. ``propensity_auc`` is the weighted area under the ROC curve of the
+singletons dropped; it is empty (NaN) for rows without such a rule (raw difference, OLS,
+covariate matching, DML PLR, forest). ``propensity_auc`` is the weighted area under the ROC curve of the
 propensity model (in-sample logit for IPW/AIPW/PS matching; out-of-fold learner for DML), and
 ``learner_fit`` lists the out-of-fold R^2 / log-loss / AUC of every DML nuisance learner.
 
@@ -339,8 +340,7 @@ class RobustnessTable:
             "estimator's implied weights (raw difference: before adjustment); PS AUC: weighted "
             "ROC area of the propensity model (in-sample logit; out-of-fold for DML).",
             f"DML: {opts['n_folds']}-fold cross-fitting, learners {opts['learners']}; causal "
-            f"forest: {opts['forest_trees']} trees (SE of the mean of its doubly robust "
-            f"scores, the design's rule); random_state {opts['random_state']}.",
+            f"forest: {opts['forest_trees']} trees; random_state {opts['random_state']}.",
         ]
         notes += [f"{k}: {n}" for k, n in zip(f["estimator"], f["notes"], strict=True) if n]
         if self.truth is not None:
@@ -728,7 +728,8 @@ def robustness_table(
         t = res.tidy().set_index("term").loc[term]
         notes = []
         smd = auc = np.nan
-        trimmed = 0.0
+        # share of the common sample trimmed/clipped: only where a rule can remove units
+        trimmed = 0.0 if key in ("ps_match", "ipw", "aipw", "dml_irm", "ols_fe") else np.nan
         fit_txt = ""
         if key == "raw":
             smd = _raw_smd(cs.frame, treatment, controls, weights)
@@ -759,15 +760,16 @@ def robustness_table(
                 o = res.extra["overlap"]
                 trimmed = (o["n_below"] + o["n_above"]) / n_common
                 notes.append(
-                    f"cross-fitted scores clipped to [{o['bounds'][0]:g}, {o['bounds'][1]:g}] "
-                    f"({o['n_below'] + o['n_above']} units)"
+                    f"cross-fitted propensity scores clipped to [{o['bounds'][0]:g}, "
+                    f"{o['bounds'][1]:g}]: {o['n_below'] + o['n_above']} units"
                 )
         if key == "dml_plr":
-            notes.append("PLR: a variance-weighted average of household effects, not the ATE")
+            notes.append("PLR: a variance-weighted average of the units' effects, not the ATE")
         if key == "causal_forest":
             notes.append(
-                "mean of econml's doubly robust scores, with the sampling weights; SE with "
-                "the nuisances and the forest held fixed"
+                "mean of econml's doubly robust scores"
+                + (", with the sampling weights" if weights is not None else "")
+                + "; SE with the nuisances and the forest held fixed"
             )
         if res.n_obs != n_common:
             dropped = [
