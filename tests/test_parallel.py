@@ -217,3 +217,13 @@ def test_pickle_keeps_nested_masks_read_only_under_every_protocol(twin):
         back = pickle.loads(cloudpickle.dumps(r, protocol=proto))
         assert not back.sample.mask.flags.writeable, proto
         assert back.sample.dropped == r.sample.dropped and back.sample.n_obs == r.sample.n_obs
+
+
+def test_results_replace_copies_every_field_but_the_changed_ones(twin):
+    r = ols_premium(twin.survey, outcome="income_pc", treatment="e_household", controls=CONTROLS)
+    s = r.replace(notes=("hand note",), weights="w")
+    assert s.params.equals(r.params) and s.vcov.equals(r.vcov) and s.sample is r.sample
+    assert s.notes == ("hand note",) and s.weights == "w" and r.weights != "w"
+    assert s.with_vcov("HC1").std_errors.equals(r.with_vcov("HC1").std_errors)  # refit kept
+    with pytest.raises(TypeError, match="expected fields among"):
+        r.replace(colour="red")

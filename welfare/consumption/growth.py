@@ -561,22 +561,10 @@ def _with_notes(res: Results, notes: list[str], estimator: str | None = None) ->
     def refit(new_vcov: str) -> Results:
         return _with_notes(base_refit(new_vcov), notes, estimator)
 
-    return Results(
-        terms=res.terms,
-        estimates=res.params.to_numpy(),
-        vcov=res.vcov.to_numpy(),
-        vcov_spec=res.vcov_spec,
+    return res.replace(
         estimator=estimator or res.estimator,
-        estimand=res.estimand,
-        sample=res.sample,
-        n_obs=res.n_obs,
-        weights=res.weights,
-        data_label=res.data_label,
-        synthetic=res.synthetic,
-        extra=dict(res.extra),
         notes=list(res.notes) + list(notes),
         refit=refit if base_refit is not None else None,
-        formula=res.formula,
     )
 
 

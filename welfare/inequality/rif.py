@@ -286,22 +286,12 @@ def rif_regression(
         full = np.zeros(len(prep.sample.mask), dtype=bool)
         full[rows[keep]] = True
         sample = sample.extend(reason, full | ~prep.sample.mask)
-    return Results(
-        terms=res.terms,
-        estimates=res.params.to_numpy(),
-        vcov=res.vcov.to_numpy(),
-        vcov_spec=res.vcov_spec,
-        estimator=res.estimator,
-        estimand=res.estimand,
+    return res.replace(
         sample=sample,
-        n_obs=res.n_obs,
-        weights=res.weights,
-        data_label=res.data_label,
-        synthetic=res.synthetic,
         extra={**dict(res.extra), "statistic_value": value},
         notes=(
             *res.notes,
             "RIF regression: SEs treat the RIF as known (first-step error ignored).",
         ),
-        formula=res.formula,
+        refit=None,
     )

@@ -127,6 +127,46 @@ class Results:
     def __setattr__(self, name, value):
         raise AttributeError(f"Results are immutable; cannot set {name!r}")
 
+    def replace(self, **changes) -> Results:
+        """Return a new (plain) Results with the given fields changed, the others copied.
+
+        Parameters
+        ----------
+        **changes
+            Any of the constructor's keywords (``notes``, ``weights``, ``sample``, ``extra``,
+            ``estimator``, ``refit``, ...).
+
+        Returns
+        -------
+        Results
+
+        Raises
+        ------
+        TypeError
+            A keyword that is not a constructor field.
+        """
+        fields = {
+            "terms": self.terms,
+            "estimates": self.params.to_numpy(),
+            "vcov": self.vcov.to_numpy(),
+            "vcov_spec": self.vcov_spec,
+            "estimator": self.estimator,
+            "estimand": self.estimand,
+            "sample": self.sample,
+            "n_obs": self.n_obs,
+            "weights": self.weights,
+            "data_label": self.data_label,
+            "synthetic": self.synthetic,
+            "extra": dict(self.extra),
+            "notes": self.notes,
+            "refit": self._refit,
+            "formula": self.formula,
+        }
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise TypeError(f"replace: expected fields among {sorted(fields)}, found {unknown}")
+        return Results(**(fields | changes))
+
     def __reduce__(self):
         """Pickle support: rebuild the immutable slots and a subclass's instance attributes.
 

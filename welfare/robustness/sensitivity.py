@@ -140,23 +140,7 @@ def _as_analytic(res: Results, design: SurveyDesign) -> Results:
         "Sensitivity geometry: the sampling weights enter as analytic weights (WLS = OLS on "
         "sqrt(w)-scaled data); the classical WLS variance is not a design-based variance."
     )
-    return Results(
-        terms=res.terms,
-        estimates=res.params.to_numpy(),
-        vcov=res.vcov.to_numpy(),
-        vcov_spec=res.vcov_spec,
-        estimator=res.estimator,
-        estimand=res.estimand,
-        sample=res.sample,
-        n_obs=res.n_obs,
-        weights=label,
-        data_label=res.data_label,
-        synthetic=res.synthetic,
-        extra=dict(res.extra),
-        notes=tuple(res.notes) + (note,),
-        refit=None,
-        formula=res.formula,
-    )
+    return res.replace(weights=label, notes=tuple(res.notes) + (note,), refit=None)
 
 
 def _weighted_var(x: np.ndarray, w: np.ndarray | None, weight_type: str | None) -> float:
