@@ -41,7 +41,7 @@ computed outside the package from the twin's finite population:
 Assertions follow theory only (R replications; Monte Carlo standard errors):
 
 * every row with a computable plim (raw, ols, ols_fe, ps_match, nn_match, ipw, aipw, dml_plr,
-  dml_irm): mean estimate within 3 MC SE + 0.005 of it (0.005 allows the O(1/n) bias of
+  dml_irm; and the forest, whose target is the selection-on-x estimand theta_x): mean estimate within 3 MC SE + 0.005 of it (0.005 allows the O(1/n) bias of
   ratio, logit and matching estimators at n = 1,073); 95% CI coverage of it at least
   0.95 - 3 sqrt(0.95 * 0.05 / R) (a floor, not a band: the village-clustered variance treats
   the 80 villages, a census here, as sampled, so beyond its small-G bias it errs, if at all,
@@ -88,7 +88,18 @@ PLIM = {
     "dml_irm": "aipw_pop",
     "causal_forest": "theta_x",
 }
-ASSERTED = ("raw", "ols", "ols_fe", "ps_match", "nn_match", "ipw", "aipw", "dml_plr", "dml_irm")
+ASSERTED = (
+    "raw",
+    "ols",
+    "ols_fe",
+    "ps_match",
+    "nn_match",
+    "ipw",
+    "aipw",
+    "dml_plr",
+    "dml_irm",
+    "causal_forest",
+)
 #: rows whose plim is the selection-on-x estimand theta_x (weighted fits, no village effects)
 SELECTION_ON_X = ("ols", "ipw", "aipw", "dml_irm", "causal_forest")
 
