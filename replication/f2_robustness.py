@@ -83,7 +83,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     lo, hi = fr["estimate"].min(), fr["estimate"].max()
     adj = fr[fr["estimator"].str.lower() != "raw difference"] if "estimator" in fr else fr
     out.here.append(
-        f"Robustness table ({len(fr)} estimators, one sample of {tab.sample.n_obs} households): "
+        f"Robustness table ({len(fr)} estimators, one sample of {tab.sample.n_obs} observations): "
         f"premium from {num(lo)} to {num(hi)} {unit}"
         + (
             f"; adjusted estimators {num(adj['estimate'].min())} to {num(adj['estimate'].max())}"
