@@ -250,3 +250,62 @@ def test_frequency_weighted_singleton_groups_are_counted_by_their_weights():
     assert a.params["x"] == pytest.approx(b.params["x"], rel=1e-10)
     assert a.std_errors["x"] == pytest.approx(b.std_errors["x"], rel=1e-10)
     assert dict(a.sample.dropped) == {"singleton fixed-effect group (g)": 1}
+
+
+def test_variances_outside_float64_give_nan_tests_not_wrong_ones():
+    """y * 1e150 with x * 1e-150: the slope's variance overflows. Its t used to print 0 with
+    p = 1 (statsmodels at scale 1: t = 12.7); now NaN with a ScaleWarning and a note."""
+    import statsmodels.formula.api as smf
+
+    from welfare.inference.linear import ScaleWarning, fit_ols
+
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"x": rng.normal(size=500), "z": rng.normal(size=500)})
+    df["y"] = 1 + 0.5 * df.x - 0.2 * df.z + rng.normal(size=500)
+    d2 = df.assign(y=df.y * 1e150, x=df.x * 1e-150)
+    with pytest.warns(ScaleWarning, match=r"\['x'\].*set to NaN"):
+        r = fit_ols("y ~ x + z", d2, vcov="HC1")
+    t = r.tidy().set_index("term")
+    ref = smf.ols("y ~ x + z", df).fit(cov_type="HC1")
+    assert t.loc["x", "estimate"] == pytest.approx(ref.params["x"] * 1e300, rel=1e-9)
+    assert np.isnan(t.loc["x", ["std_error", "statistic", "p_value", "conf_low"]]).all()
+    # z's variance fits: its t is the scale-1 t
+    assert t.loc["z", "statistic"] == pytest.approx(ref.tvalues["z"], rel=1e-9)
+    assert any("set to NaN" in n for n in r.notes)
+
+
+def test_two_way_fixed_effects_converge_to_the_dummy_regression():
+    """pyfixest's absolute demeaning tolerance (1e-8) left 8e-7 relative error in a slope on
+    slowly converging two-way FE; fit_ols asks for 1e-10 (statsmodels with dummies: exact)."""
+    import statsmodels.formula.api as smf
+
+    from welfare.inference.linear import fit_ols
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    df = pd.DataFrame({"a": rng.integers(0, 300, n)})
+    df["b"] = (df["a"] // 8 + rng.integers(0, 2, n)).astype(int)  # b nearly nested in a
+    df["x"] = rng.normal(size=n) + 0.05 * df["a"]
+    df["y"] = 0.5 * df.x + 0.01 * df.a - 0.02 * df.b + rng.normal(size=n)
+    for scale in (1.0, 1e4, 1e-4):
+        d = df.assign(y=df.y * scale)
+        r = fit_ols("y ~ x", d, fixed_effects=["a", "b"], vcov="iid")
+        ref = smf.ols("y ~ x + C(a) + C(b)", d).fit()
+        assert r.params["x"] == pytest.approx(ref.params["x"], rel=1e-12), scale
+        assert r.std_errors["x"] == pytest.approx(ref.bse["x"], rel=1e-9), scale
+
+
+def test_a_regressor_far_off_centre_is_named_in_a_warning():
+    """1e7 + v next to an intercept: its slope came out 3% off (regression on v: the truth),
+    silently; fit_ols now says which regressor and why (centre it)."""
+    from welfare.inference.linear import CollinearityWarning
+
+    rng = np.random.default_rng(2)
+    x, v = rng.normal(size=400), rng.normal(size=400)
+    df = pd.DataFrame({"x": x, "y": 1 + 0.5 * x + 0.3 * v + rng.normal(size=400), "big": 1e7 + v})
+    with pytest.warns(CollinearityWarning, match=r"big \(\|mean\|/sd = 1\.0e\+07\).*centre"):
+        fit_ols("y ~ x + big", df)
+    centred = fit_ols("y ~ x + v", df.assign(v=v))  # no warning, and the right slope
+    assert centred.params["v"] == pytest.approx(
+        np.linalg.lstsq(np.column_stack([np.ones(400), x, v]), df["y"], rcond=None)[0][2]
+    )

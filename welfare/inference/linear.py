@@ -37,7 +37,13 @@ from welfare._estimation import (
 from welfare._options import as_columns, strict_keywords
 from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
-from welfare.errors import ColumnTypeError, ImpossibleValueError, OutcomeError, WelfareWarning
+from welfare.errors import (
+    ColumnTypeError,
+    ConvergenceError,
+    ImpossibleValueError,
+    OutcomeError,
+    WelfareWarning,
+)
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec, meat, sandwich
 
@@ -188,6 +194,8 @@ def fit_ols(
         )
     others = list(dict.fromkeys(fixed_effects + inp.design.columns + ([clus] if clus else [])))
     work, pf_formula, names, units = _scaled_frame(mm, sub, fixed_effects, others)
+    _warn_off_centre(mm, intercept=bool(fixed_effects) or "Intercept" in mm.rhs.columns,
+                     notes=notes)  # fmt: skip
     fml = formula + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
     if choice.kind == "iid":
         pf_vcov = "iid"
@@ -198,7 +206,21 @@ def fit_ols(
     kw = {}
     if inp.design.weights is not None:
         kw = {"weights": inp.design.weights, "weights_type": _PF_WEIGHTS[inp.design.weight_type]}
-    fit = pf.feols(pf_formula, data=work, vcov=pf_vcov, fixef_rm="none", **kw)
+    if fixed_effects:
+        # pyfixest's demeaning tolerance is absolute; on columns scaled to a standard deviation
+        # near 1 its default (1e-8) would stop at about 1e-8 relative accuracy with two-way
+        # fixed effects that converge slowly (measured: 8e-7 relative error in a slope with
+        # two nested-ish FE against explicit dummies; 1e-15 with 1e-10)
+        kw["fixef_tol"], kw["fixef_maxiter"] = 1e-10, 100_000
+    try:
+        fit = pf.feols(pf_formula, data=work, vcov=pf_vcov, fixef_rm="none", **kw)
+    except ValueError as e:
+        if "Demeaning failed" not in str(e):
+            raise
+        raise ConvergenceError(
+            f"{estimator}: expected the fixed-effect demeaning ({', '.join(fixed_effects)}) to "
+            f"converge to 1e-10 within 100000 iterations, found: {e}"
+        ) from None
     n_used = int(round(sub[inp.design.weights].sum())) if _is_fw(inp.design) else sample.n_obs
     if int(fit._N) != n_used:
         raise ImpossibleValueError(
@@ -254,11 +276,17 @@ def fit_ols(
     ]
     if out:
         # the estimates are right; only their variances (squares of standard errors) leave
-        # float64 (scale-free statistics, e.g. the wild bootstrap's, remain available)
+        # float64 (scale-free statistics, e.g. the wild bootstrap's, remain available). An inf,
+        # 0 or subnormal variance would print a wrong t (0, inf or off): set to NaN, and say so
+        bad = [i for i, t in enumerate(terms) if t in out]
+        v = v.copy()
+        v[bad, :] = np.nan
+        v[:, bad] = np.nan
         msg = (
             f"terms {out}: variances (squares of standard errors) over- or underflow float64 "
-            "in the units of the data (inf, 0 or subnormal); their standard errors and tests "
-            "are not usable - rescale the outcome or those regressors (e.g. to thousands or logs)"
+            "in the units of the data (inf, 0 or subnormal), so their standard errors, tests and "
+            "intervals are set to NaN - rescale the outcome or those regressors (e.g. to "
+            "thousands or logs)"
         )
         warnings.warn(msg, ScaleWarning, stacklevel=2)
         notes.append(msg + ".")
@@ -333,6 +361,38 @@ def _scaled_frame(mm, sub: pd.DataFrame, fixed_effects: list[str], others: list[
     rhs_text = " + ".join(keys) if keys else "1"
     pf_formula = lhs + rhs_text + (" | " + " + ".join(fixed_effects) if fixed_effects else "")
     return work, pf_formula, names, units
+
+
+#: |mean| / sd of a regressor above which its coefficient loses more than half of float64's
+#: digits next to an intercept or fixed effects (about 16 - log10(ratio) digits are left).
+OFF_CENTRE_RATIO = 1e6
+
+
+def _warn_off_centre(mm, *, intercept: bool, notes: list[str]) -> None:
+    """Warn about regressors whose mean dwarfs their spread (nearly collinear with a constant).
+
+    Scaling by a power of two cannot help there: the column is ``mean + small`` and the fit
+    must tell ``small`` from the constant, losing about ``log10(|mean| / sd)`` digits (a
+    regressor ``1e7 + v`` gave a slope 3% off; at ``1e8`` it was dropped as collinear).
+    """
+    if not intercept:
+        return
+    bad = []
+    for c in mm.rhs.columns:
+        if c == "Intercept":
+            continue
+        x = np.asarray(mm.rhs[c], dtype=float)
+        sd = float(np.std(x))
+        if sd > 0 and abs(float(np.mean(x))) > OFF_CENTRE_RATIO * sd:
+            bad.append(f"{clean_term(str(c))} (|mean|/sd = {abs(np.mean(x)) / sd:.1e})")
+    if bad:
+        msg = (
+            f"regressor(s) {', '.join(bad)}: expected |mean|/sd below {OFF_CENTRE_RATIO:.0e}; "
+            "next to the intercept or fixed effects their coefficients lose about "
+            "log10(|mean|/sd) digits - centre them (subtract the mean) before fitting"
+        )
+        warnings.warn(msg, CollinearityWarning, stacklevel=3)
+        notes.append(msg + ".")
 
 
 def _exponent(unit: float) -> int:
