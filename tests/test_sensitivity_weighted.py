@@ -389,3 +389,37 @@ def test_oster_cubic_with_unmoved_coefficient_picks_beta_long():
         for delta in (0.5, 2.0):
             roots = _oster_beta_roots(beta_short=bs, beta_long=0.7, delta=delta, **mom)
             assert roots[0] == pytest.approx(0.7, rel=1e-12), (bs, delta, roots)
+
+
+def test_scale_log_equals_an_explicit_log_outcome():
+    """scale="log" is the log premium the other estimators use by default; it equals the same
+    call on an explicit log column (the outside check of which is the WLS test above)."""
+    import numpy as np
+
+    from welfare.datasets import taobao_village_survey
+    from welfare.errors import OutcomeError, UnknownOptionError
+    from welfare.robustness import cinelli_hazlett, oster_bounds
+
+    t = taobao_village_survey()
+    x = ["head_age", "head_female", "head_urban_work", "head_ecom_knowledge", "hh_size"]
+    d = t.data.assign(li=np.log(t.data["income_pc"]))
+    d.attrs = dict(t.data.attrs)
+    kw = {"treatment": "e_household", "controls": x, "fixed_effects": ["village_id"]}
+    a = cinelli_hazlett(t.survey, outcome="income_pc", scale="log",
+                        benchmark_covariates=["head_ecom_knowledge"], **kw)  # fmt: skip
+    b = cinelli_hazlett(d, design=t.design, outcome="li",
+                        benchmark_covariates=["head_ecom_knowledge"], **kw)  # fmt: skip
+    pd.testing.assert_frame_equal(a.summary().drop(columns=["outcome"], errors="ignore"),
+                                  b.summary().drop(columns=["outcome"], errors="ignore"))  # fmt: skip
+    assert a.bounds["adjusted_estimate"].equals(b.bounds["adjusted_estimate"])
+    # rows left out name the user's column, not the derived log column
+    assert dict(a.model.sample.dropped)["missing outcome 'income_pc'"] == 184
+    o1 = oster_bounds(t.survey, outcome="income_pc", scale="log", **kw)
+    o2 = oster_bounds(d, design=t.design, outcome="li", **kw)
+    assert o1.delta_for_beta == o2.delta_for_beta and o1.beta_star == o2.beta_star
+    zero = t.data.assign(income_pc=t.data["income_pc"].where(t.data.index != 5, 0.0))
+    zero.attrs = dict(t.data.attrs)
+    with pytest.raises(OutcomeError, match="expected positive values"):
+        cinelli_hazlett(zero, design=t.design, outcome="income_pc", scale="log", **kw)
+    with pytest.raises(UnknownOptionError, match="scale"):
+        oster_bounds(t.survey, outcome="income_pc", scale="logs", **kw)

@@ -57,7 +57,7 @@ from welfare.errors import (
 from welfare.inference.linear import fit_ols
 from welfare.inference.results import Results
 from welfare.inference.vcov import VcovSpec
-from welfare.premium._common import rhs_terms
+from welfare.premium._common import outcome_column, rhs_terms
 
 __all__ = [
     "OmittedVariableSensitivity",
@@ -555,6 +555,7 @@ def cinelli_hazlett(
     reduce: bool = True,
     design: SurveyDesign | None = None,
     vcov: str | None = None,
+    scale: str = "levels",
 ) -> OmittedVariableSensitivity:
     r"""Cinelli-Hazlett (2020) sensitivity of an OLS treatment coefficient to omitted variables.
 
@@ -621,6 +622,10 @@ def cinelli_hazlett(
         Variance of ``design_model`` only (``None``: the design's rule, as
         :func:`welfare.inference.linear.fit_ols`). It does not change any sensitivity
         statistic.
+    scale : {"levels", "log"}, default "levels"
+        ``"log"`` analyses ``log(outcome)`` (as a column ``log_<outcome>``; zero or negative
+        values raise :class:`~welfare.errors.OutcomeError`), the scale on which the package's
+        premium estimators work by default; ``"levels"`` takes the outcome as given.
 
     Returns
     -------
@@ -682,7 +687,7 @@ def cinelli_hazlett(
         raise UnknownOptionError(
             f"benchmark_covariates: expected distinct column names, found {benchmarks}"
         )
-    frame = inp.frame
+    frame, outcome = outcome_column(inp.frame, outcome, scale)
     for b in benchmarks:
         if b not in controls:
             raise DataError(
@@ -1043,6 +1048,7 @@ def oster_bounds(
     r_max: float | None = None,
     beta: float = 0.0,
     design: SurveyDesign | None = None,
+    scale: str = "levels",
 ) -> OsterBounds:
     r"""Oster (2019) :math:`\delta` and bias-adjusted :math:`\beta^*`.
 
@@ -1098,6 +1104,10 @@ def oster_bounds(
         The coefficient value at which :math:`\delta` is reported.
     design : SurveyDesign, optional
         Weights of any type (see **Weights**); PSU/strata only define the estimation sample.
+    scale : {"levels", "log"}, default "levels"
+        ``"log"`` analyses ``log(outcome)`` (as a column ``log_<outcome>``; zero or negative
+        values raise :class:`~welfare.errors.OutcomeError`), the scale on which the package's
+        premium estimators work by default; ``"levels"`` takes the outcome as given.
 
     Returns
     -------
@@ -1134,13 +1144,14 @@ def oster_bounds(
             "found none"
         )
     require_columns(inp.frame, [outcome, treatment] + controls + fixed_effects)
-    sample = _sample(inp.frame, inp.design, outcome, treatment, controls, fixed_effects)
-    sub = inp.frame.loc[sample.mask]
+    frame, outcome = outcome_column(inp.frame, outcome, scale)
+    sample = _sample(frame, inp.design, outcome, treatment, controls, fixed_effects)
+    sub = frame.loc[sample.mask]
     _check_varies(sub, treatment)
     _check_outcome_varies(sub, outcome)
     terms = []
     if controls:
-        terms.append(rhs_terms(controls, inp.frame, "controls")[0])
+        terms.append(rhs_terms(controls, frame, "controls")[0])
     terms += [f"C({f})" for f in fixed_effects]
     rhs = " + ".join(terms)
     # weighted regressions (pweights as analytic weights: same coefficients and R^2)
