@@ -88,9 +88,11 @@ def _numeric_kind(values) -> bool:
 def pow2_scale(values: np.ndarray) -> float:
     """A power of two near max |values| (1 for all zeros): dividing by it is exact in floating
     point (ties and sums are kept), and it keeps powers and products of huge or tiny incomes
-    from overflowing or underflowing."""
-    m = float(np.max(np.abs(values))) if len(values) else 0.0
-    return float(2.0 ** np.round(np.log2(m))) if m > 0 and np.isfinite(m) else 1.0
+    from overflowing or underflowing (:func:`welfare._estimation.pow2_unit` with
+    ``max_ratio_exp=0``: max |values| / unit in [0.5, 1))."""
+    from welfare._estimation import pow2_unit
+
+    return pow2_unit(values, max_ratio_exp=0)
 
 
 def check_numeric(frame: pd.DataFrame, column: str, role: str) -> None:
