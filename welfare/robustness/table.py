@@ -739,6 +739,11 @@ def robustness_table(
             )
         if key in ("ps_match", "nn_match", "ipw", "aipw"):
             smd = _balance_max(res, controls)
+        if key in ("ps_match", "nn_match") and weights is not None:
+            notes.append(
+                "donors are chosen whatever their sampling weight: the imputed outcomes are "
+                "conditional means of the sample (see welfare.premium.matching)"
+            )
         if key in ("ps_match", "ipw", "aipw"):
             from welfare.premium import propensity_overlap
 
