@@ -92,6 +92,12 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         )
         + "."
         + (
+            " (The raw difference here is the difference in mean log outcome; the raw-gap "
+            "table's figure is the log of the ratio of means.)"
+            if scale == "log"
+            else ""
+        )
+        + (
             " On the twin only OLS with village FE is consistent for the true ATE: the village "
             "factor drives both participation and income, so rows without village effects carry "
             "an omitted-village bias (about +0.09 log points in a Monte Carlo over 100 twins, "
@@ -103,6 +109,10 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     # ---- 2. omitted-variable sensitivity (the design-weighted regression; classical WLS t)
     sub = frame.loc[tab.sample.mask].reset_index(drop=True)
     sub.attrs = dict(frame.attrs)
+    placebo_cols = [
+        c for c in ("hh_size", "land_mu") if c in sub.columns and c not in (y, d)
+    ]  # pre-determined characteristics
+    few_ok = "province" in sub.columns and sub["province"].nunique() >= 2
     y_ols, sub_ols = y, sub
     if scale == "log":  # the sensitivity formulas take the regression as it is: log outcome
         y_ols = f"log_{y}"
@@ -163,7 +173,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     ]
     out.tables["F2_sensitivity"] = frame_table(
         pd.DataFrame(rows),
-        title="F2. Sensitivity of the premium to an omitted confounder",
+        title=f"F2. Sensitivity of the premium ({unit}) to an omitted confounder",
         synthetic=survey.synthetic,
         data_label=survey.label,
         index="statistic",
@@ -175,9 +185,13 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
             f"as strong as {', '.join(bench) or 'the benchmark'}.",
             "Oster (2019), doi:10.1080/07350015.2016.1227711, as Stata psacalc.",
             f"Both use the premium regression ({what}) with the same controls and fixed "
-            "effects; the sensitivity statistics use its classical t (weights as analytic "
-            "weights, dof = rows - parameters, as R sensemakr on a weighted lm); the "
-            "design-based SE of the estimate is the row above.",
+            "effects; the sensitivity statistics use its classical t, dof = rows - parameters"
+            + (
+                " (weights as analytic weights, as R sensemakr on a weighted lm)"
+                if survey.design.weights is not None
+                else ""
+            )
+            + "; the SE by the design's rule is the row above.",
         ),
     )
     out.figures.append(
@@ -188,8 +202,13 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         )  # fmt: skip
     )
     out.here.append(
-        f"The sensitivity, placebo and few-cluster checks below stress-test the constant-effect "
-        f"premium ({what} with the controls"
+        "The "
+        + _and(
+            ["sensitivity", "placebo-treatment"]
+            + (["placebo-outcome"] if placebo_cols else [])
+            + (["few-cluster"] if few_ok else [])
+        )
+        + f" checks below stress-test the constant-effect premium ({what} with the controls"
         + (" and fixed effects (" + ", ".join(fe) + ")" if fe else "")
         + f", {num(summ['estimate'])}); the robustness table's OLS rows interact the controls "
         "with participation and so estimate the ATE."
@@ -208,7 +227,10 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     out.results["rosenbaum"] = rb
     out.tables["F2_rosenbaum"] = frame_table(
         rb.table,
-        title="F2. Rosenbaum bounds: hidden bias needed to overturn the matched-pair test",
+        title=(
+            f"F2. Rosenbaum bounds ({len(m.extra['treated_minus_matched'])} matched pairs, "
+            f"{unit}): hidden bias needed to overturn the matched-pair test"
+        ),
         synthetic=survey.synthetic,
         data_label=survey.label,
         index="gamma",
@@ -231,9 +253,11 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         + "."
     )
     # ---- placebo outcomes and treatments
-    placebo_cols = [
-        c for c in ("hh_size", "land_mu") if c in sub.columns and c not in (y, d)
-    ]  # pre-determined characteristics
+    if not placebo_cols:
+        out.skipped.append(
+            "placebo outcomes: none of the pre-determined characteristics hh_size, land_mu in "
+            "the data"
+        )
     if placebo_cols:
         po = placebo_outcomes(sub, treatment=d, outcomes=placebo_cols,
                               controls=[c for c in controls if c not in placebo_cols],
@@ -242,7 +266,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         t = po.tidy().set_index("term")
         out.tables["F2_placebo_outcomes"] = frame_table(
             po.tidy(),
-            title="F2. Placebo outcomes: the premium on pre-determined characteristics",
+            title="F2. Placebo outcomes: the premium on pre-determined characteristics (levels)",
             synthetic=survey.synthetic,
             data_label=survey.label,
             index="term",
@@ -278,7 +302,10 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
     out.results["placebo_treatment"] = pt
     out.tables["F2_placebo_treatment"] = frame_table(
         pt.tidy().drop(columns=["term"]).assign(test="OLS premium vs permuted participation"),
-        title="F2. Placebo treatments: the premium against premiums of permuted participation",
+        title=(
+            f"F2. Placebo treatments ({unit}): the premium against premiums of permuted "
+            "participation"
+        ),
         synthetic=survey.synthetic,
         data_label=survey.label,
         index="test",
@@ -296,7 +323,12 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         f"{num(float(pt.placebo_estimates.mean()))}; permutation p = {pt.p_value:.4f}."
     )
     # ---- few clusters: the premium with provinces as clusters (wild cluster bootstrap)
-    if "province" in sub.columns and sub["province"].nunique() >= 2:
+    if not few_ok:
+        out.skipped.append(
+            "few-cluster check (wild cluster bootstrap with provinces as clusters): the data "
+            "have no province column with at least 2 provinces"
+        )
+    else:
         yy = f"log_{y}" if scale == "log" else y
         frm = sub_ols if scale == "log" else sub
         rhs = [d] + [c if pd.api.types.is_numeric_dtype(frm[c]) else f"C({c})" for c in controls]
@@ -323,7 +355,7 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
                     "smallest attainable p": [2 / wb.reps if wb.full_enumeration else 1 / wb.reps],
                 }
             ),
-            title="F2. The premium with few clusters: wild cluster restricted bootstrap",
+            title=f"F2. The premium ({unit}) with few clusters: wild cluster restricted bootstrap",
             synthetic=survey.synthetic,
             data_label=survey.label,
             index="clusters",
@@ -348,7 +380,12 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         )
     # ---- several outcomes: Romano-Wolf across income and consumption
     fam = [c for c in (y, "consumption_pc") if c in sub.columns]
-    if len(fam) > 1 and scale == "log" and (sub[fam] > 0).all().all():
+    if not (len(fam) > 1 and scale == "log" and (sub[fam] > 0).all().all()):
+        out.skipped.append(
+            "several outcomes (Romano-Wolf across log income and log consumption): needs a "
+            "positive consumption_pc column and the log scale"
+        )
+    else:
         logs = {f"log_{c}": np.log(sub[c]) for c in fam}
         frm = sub.assign(**logs)
         frm.attrs = dict(frame.attrs)
@@ -424,3 +461,8 @@ def robustness_section(ctx: Context, out: FindingResult) -> None:
         f"{100 * curve.share_significant_same_sign:.0f}% significant at 5% with the sign of "
         "the median."
     )
+
+
+def _and(items: list[str]) -> str:
+    """``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -163,6 +163,7 @@ class SpecificationCurve:
             [
                 "spec_id",
                 "estimator",
+                "estimand",
                 "controls",
                 "fixed_effects",
                 "sample",
@@ -177,8 +178,12 @@ class SpecificationCurve:
         s = self.summary()
         pct = int(round(100 * (1 - self.alpha)))
         notes = [
-            f"{s['n_specs']} specifications ({s['n_skipped']} combinations not estimated, "
-            "see .skipped); one estimation sample: " + self.sample.describe() + ".",
+            f"{s['n_specs']} specifications ({s['n_skipped']} combinations not estimated: "
+            "listed in the curve's skipped frame); one estimation sample: "
+            + self.sample.describe()
+            + ".",
+            "estimand: OLS gives the constant-effect (conditional) premium; the weighting and "
+            "matching estimators the ATE or ATT asked for.",
             f"Median estimate {s['median_estimate']:.{digits}f} ({self.unit}); range "
             f"[{s['min_estimate']:.{digits}f}, {s['max_estimate']:.{digits}f}]; significant at "
             f"{self.alpha:g}: {100 * s['share_significant']:.1f}% of specifications, "
