@@ -232,7 +232,7 @@ def fit_ols(
     collin = [names.get(str(c), str(c)) for c in (getattr(fit, "_collin_vars", []) or [])]
     if collin:
         msg = f"regressor(s) {collin} dropped as collinear (with the fixed effects or each other)"
-        warnings.warn(msg, CollinearityWarning, stacklevel=2)
+        warnings.warn(msg, CollinearityWarning, stacklevel=3)
         notes.append(msg + ".")
     terms, est, v, df_t, n = _pyfixest_parts(fit)
     # back to the units of the data: b_j = b~_j u_y / u_j = b~_j 2**(e_y - e_j), exactly
@@ -290,7 +290,7 @@ def fit_ols(
             "intervals are set to NaN - rescale the outcome or those regressors (e.g. to "
             "thousands or logs)"
         )
-        warnings.warn(msg, ScaleWarning, stacklevel=2)
+        warnings.warn(msg, ScaleWarning, stacklevel=3)
         notes.append(msg + ".")
     weights = inp.design.weights_label
     extra = {"r2": float(fit._r2)} if getattr(fit, "_r2", None) is not None else {}
@@ -393,7 +393,7 @@ def _warn_off_centre(mm, *, intercept: bool, notes: list[str]) -> None:
             "next to the intercept or fixed effects their coefficients lose about "
             "log10(|mean|/sd) digits - centre them (subtract the mean) before fitting"
         )
-        warnings.warn(msg, CollinearityWarning, stacklevel=3)
+        warnings.warn(msg, CollinearityWarning, stacklevel=4)
         notes.append(msg + ".")
 
 
