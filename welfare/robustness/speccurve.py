@@ -49,7 +49,7 @@ from welfare.data.design import SurveyDesign
 from welfare.data.sample import EstimationSample
 from welfare.errors import DataError, UnknownOptionError, WelfareError
 from welfare.inference.results import Results
-from welfare.robustness.table import CommonSample, _check_roles, common_sample
+from welfare.robustness.table import CommonSample, _check_roles, common_sample, term_stats
 
 __all__ = ["specification_curve", "SpecificationCurve", "SPEC_ESTIMATORS"]
 
@@ -515,7 +515,7 @@ def specification_curve(
             continue
         res, term = out
         spec_id += 1
-        t = res.tidy(alpha).set_index("term").loc[term]
+        stats = term_stats(res, term, alpha)
         results[spec_id] = res
         rows.append(
             {
@@ -523,12 +523,7 @@ def specification_curve(
                 **choice,
                 "estimand": estimand if est != "OLS" else "conditional premium",
                 "term": term,
-                "estimate": float(t.estimate),
-                "std_error": float(t.std_error),
-                "statistic": float(t.statistic),
-                "p_value": float(t.p_value),
-                "conf_low": float(t.conf_low),
-                "conf_high": float(t.conf_high),
+                **stats,
                 "n_obs": int(res.n_obs),
                 "n_clusters": res.vcov_spec.n_clusters,
             }

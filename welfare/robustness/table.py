@@ -725,7 +725,7 @@ def robustness_table(
     fitted = parallel_map(lambda key: fits[key](), keys, n_jobs=n_jobs)
     for key, (res, term, target) in zip(keys, fitted, strict=True):
         results[key] = res
-        t = res.tidy().set_index("term").loc[term]
+        stats = term_stats(res, term)
         notes = []
         smd = auc = np.nan
         # share of the common sample trimmed/clipped: only where a rule can remove units
@@ -790,12 +790,7 @@ def robustness_table(
                 "estimator": ESTIMATORS[key],
                 "estimand": target,
                 "term": term,
-                "estimate": float(t.estimate),
-                "std_error": float(t.std_error),
-                "statistic": float(t.statistic),
-                "p_value": float(t.p_value),
-                "conf_low": float(t.conf_low),
-                "conf_high": float(t.conf_high),
+                **stats,
                 "reference": ref,
                 "n_obs": int(res.n_obs),
                 "n_clusters": res.vcov_spec.n_clusters,
@@ -836,6 +831,13 @@ def robustness_table(
             }
         ),
     )
+
+
+def term_stats(res: Results, term: str, alpha: float = 0.05) -> dict[str, float]:
+    """Estimate, SE, statistic, p-value and (1 - alpha) interval of one term, as floats."""
+    t = res.tidy(alpha).set_index("term").loc[term]
+    cols = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+    return {c: float(t[c]) for c in cols}
 
 
 def _is_classifier(learner) -> bool:
